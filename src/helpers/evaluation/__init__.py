@@ -1,0 +1,1 @@
+"""Pure statistical functions: DataFrame or arrays in, frozen result objects out."""
