@@ -1,0 +1,142 @@
+"""Figures for the reports, in one style. Draws results; never computes a statistic.
+
+Every function takes a tidy result table (as built by ``helpers.report``) and a ``Text`` for
+labels, and returns a matplotlib Figure. Rows that disclosure control suppressed (NaN) are left
+out of the figure, never drawn as zero.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+import matplotlib.pyplot as plt
+import matplotlib.ticker
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from .text import Text
+
+PALETTE_5 = ["#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac"]  # diverging, colour-blind safe
+ACCENT = "#2166ac"
+MUTED = "#7f7f7f"
+
+
+def setup_style() -> None:
+    """One look for every figure: seaborn whitegrid, readable sizes."""
+    sns.set_theme(style="whitegrid", context="notebook", font_scale=0.95)
+    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "axes.titleweight": "bold",
+                         "figure.autolayout": False})
+
+
+setup_style()
+
+
+def likert_diverging(frame: pd.DataFrame, text: Text, title: str = "") -> plt.Figure:
+    """Diverging stacked bars, neutral centred (Heiberger & Robbins 2014).
+
+    ``frame`` has one row per item with ``item`` and ``pct_1`` .. ``pct_5`` (shares 0-1 or 0-100).
+    """
+    df = frame.dropna(subset=[f"pct_{k}" for k in range(1, 6)]).set_index("item")
+    pct = df[[f"pct_{k}" for k in range(1, 6)]].astype(float)
+    if pct.to_numpy().max() <= 1.0:
+        pct = pct * 100
+    labels = [text.item(i) for i in pct.index]
+    fig, ax = plt.subplots(figsize=(8, 0.55 * len(pct) + 1.6))
+    y = np.arange(len(pct))
+    left = -(pct["pct_1"] + pct["pct_2"] + pct["pct_3"] / 2).to_numpy()
+    names = ["Sangat Tidak Setuju", "Tidak Setuju", "Netral", "Setuju", "Sangat Setuju"] if text.lang == "id" \
+        else ["Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree"]
+    for k in range(1, 6):
+        width = pct[f"pct_{k}"].to_numpy()
+        ax.barh(y, width, left=left, color=PALETTE_5[k - 1], edgecolor="white", label=names[k - 1])
+        left = left + width
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    ax.set_xlabel("%")
+    lim = max(100, float(np.abs(ax.get_xlim()).max()))
+    ax.set_xlim(-lim, lim)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{abs(v):.0f}"))
+    ax.legend(ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False, fontsize=8)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def estimate_with_ci(frame: pd.DataFrame, label_col: str, est_col: str, lo_col: str, hi_col: str,
+                     xlabel: str, title: str = "", ref: float | None = 0.0) -> plt.Figure:
+    """Dot-and-whisker chart of estimates with their confidence intervals, one row per group."""
+    df = frame.dropna(subset=[est_col, lo_col, hi_col]).reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7.5, 0.5 * max(len(df), 1) + 1.4))
+    y = np.arange(len(df))
+    est = df[est_col].astype(float).to_numpy()
+    err = np.vstack([est - df[lo_col].astype(float).to_numpy(), df[hi_col].astype(float).to_numpy() - est])
+    ax.errorbar(est, y, xerr=err, fmt="o", color=ACCENT, ecolor=ACCENT, capsize=4)
+    if ref is not None:
+        ax.axvline(ref, color=MUTED, lw=0.8, ls="--")
+    ax.set_yticks(y, df[label_col].astype(str))
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def interrupted_series(periods: list[str], observed: np.ndarray, fitted: np.ndarray,
+                       counterfactual: np.ndarray, start_index: int, text: Text, unit: str,
+                       indicator: str, title: str = "") -> plt.Figure:
+    """Observed monthly values, the segmented fit, and the counterfactual pre-trend after training."""
+    fig, ax = plt.subplots(figsize=(8.5, 3.8))
+    x = np.arange(len(periods))
+    ax.scatter(x, observed, s=14, color=MUTED, label="data" if text.lang == "en" else "data")
+    ax.plot(x, fitted, color=ACCENT, lw=2, label="fitted" if text.lang == "en" else "garis regresi")
+    post = x >= start_index
+    ax.plot(x[post], np.asarray(counterfactual)[post], color=ACCENT, lw=1.5, ls="--",
+            label="counterfactual (no training)" if text.lang == "en" else "kontrafaktual (tanpa pelatihan)")
+    ax.axvline(start_index - 0.5, color="#b2182b", lw=1, ls=":")
+    ax.text(start_index - 0.3, ax.get_ylim()[1], periods[start_index], va="top", fontsize=8, color="#b2182b")
+    step = max(1, len(periods) // 12)
+    ax.set_xticks(x[::step], [periods[i] for i in range(0, len(periods), step)], rotation=45, ha="right")
+    ax.set_ylabel(indicator)
+    ax.set_title(title or unit)
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def ikm_bars(frame: pd.DataFrame, text: Text, title: str = "") -> plt.Figure:
+    """IKM per unit and period, with the PermenPANRB 14/2017 category thresholds drawn."""
+    df = frame.dropna(subset=["ikm"]).copy()
+    df["label_x"] = df["unit"] + "\n" + df["period"]
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    bars = ax.bar(df["label_x"], df["ikm"], color=ACCENT)
+    for bar, cat in zip(bars, df["category"]):
+        ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height() + 0.5, cat, ha="center", va="bottom")
+    for threshold, cat in ((88.31, "A"), (76.61, "B"), (65.00, "C")):
+        ax.axhline(threshold, color=MUTED, lw=0.8, ls="--")
+        ax.text(len(df) - 0.5, threshold, f" {cat} ≥ {threshold:.2f}", va="bottom", ha="right", fontsize=8, color=MUTED)
+    ax.set_ylim(25, 100)
+    ax.set_ylabel("IKM (25–100)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def forest(studies: pd.DataFrame, pooled: dict, xlabel: str, title: str = "") -> plt.Figure:
+    """Forest plot: each region's effect with CI and the pooled random-effects estimate."""
+    df = studies.reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7.5, 0.5 * (len(df) + 1) + 1.4))
+    y = np.arange(len(df))
+    est = df["effect"].astype(float).to_numpy()
+    err = np.vstack([est - df["ci_low"].astype(float).to_numpy(), df["ci_high"].astype(float).to_numpy() - est])
+    ax.errorbar(est, y, xerr=err, fmt="s", color=ACCENT, capsize=3)
+    yp = len(df)
+    ax.fill([pooled["ci_low"], pooled["estimate"], pooled["ci_high"], pooled["estimate"]],
+            [yp, yp - 0.3, yp, yp + 0.3], color="#b2182b")
+    ax.set_yticks(list(y) + [yp], list(df["label"].astype(str)) + [pooled["label"]])
+    ax.invert_yaxis()
+    ax.axvline(0, color=MUTED, lw=0.8, ls="--")
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,109 @@
+"""Display helpers for the report notebooks: headings, paragraphs, tables and figures as HTML.
+
+Presentation only: numbers are formatted here, never computed. A suppressed cell (below the
+minimum cell size) is shown as ■, a value that does not exist as –.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import HTML, display
+
+SUPPRESSED = "■"
+
+CSS = """
+<style>
+.asn-banner {border: 3px solid #b2182b; background: #fde0dd; padding: 12px 16px; margin: 8px 0 16px 0;
+             font-weight: bold; color: #67001f; font-size: 1.05em;}
+.asn-table {border-collapse: collapse; margin: 6px 0 14px 0; font-size: 0.9em;}
+.asn-table th {background: #f0f0f0; text-align: left; padding: 4px 8px; border-bottom: 1px solid #999;}
+.asn-table td {padding: 3px 8px; border-bottom: 1px solid #ddd;}
+.asn-table td.num {text-align: right; font-variant-numeric: tabular-nums;}
+.asn-caption {color: #555; font-size: 0.85em; margin-bottom: 10px;}
+.asn-rec li {margin-bottom: 6px;}
+</style>
+"""
+
+
+def style() -> None:
+    display(HTML(CSS))
+
+
+def title(text: str, subtitle: str = "") -> None:
+    sub = f"<p class='asn-caption'>{html.escape(subtitle)}</p>" if subtitle else ""
+    display(HTML(f"<h1>{html.escape(text)}</h1>{sub}"))
+
+
+def banner(text: str) -> None:
+    """The synthetic-data warning: first thing on the first page."""
+    display(HTML(f"<div class='asn-banner' id='synthetic-banner'>{html.escape(text)}</div>"))
+
+
+def heading(text: str, level: int = 2, anchor: str = "") -> None:
+    ident = f" id='{html.escape(anchor)}'" if anchor else ""
+    display(HTML(f"<h{level}{ident}>{html.escape(text)}</h{level}>"))
+
+
+def paragraphs(items: list[str]) -> None:
+    display(HTML("".join(f"<p>{html.escape(p)}</p>" for p in items)))
+
+
+def bullets(items: list[str], css_class: str = "asn-rec") -> None:
+    display(HTML(f"<ul class='{css_class}'>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>"))
+
+
+def _cell(v, suppressed: bool) -> tuple[str, bool]:
+    if suppressed:
+        return SUPPRESSED, True
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return "–", True
+    if isinstance(v, bool):
+        return str(v), False
+    if isinstance(v, int):
+        return f"{v:,}".replace(",", "."), True
+    if isinstance(v, float):
+        return (f"{v:.0f}" if v.is_integer() and abs(v) >= 100 else f"{v:.2f}"), True
+    return html.escape(str(v)), False
+
+
+def table_html(df: pd.DataFrame, caption: str = "") -> str:
+    """Render a DataFrame; rows flagged in a boolean ``suppressed`` column show ■ for statistics."""
+    flag = df["suppressed"].fillna(False).astype(bool).tolist() if "suppressed" in df.columns else [False] * len(df)
+    cols = [c for c in df.columns if c not in ("suppressed", "suppression")]
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in cols)
+    body = []
+    for i, (_, row) in enumerate(df[cols].iterrows()):
+        cells = []
+        for j, c in enumerate(cols):
+            v = row[c]
+            # Keep the first (label) column visible even in a suppressed row.
+            text, numeric = _cell(v.item() if hasattr(v, "item") else v, flag[i] and j > 0 and
+                                  not isinstance(v, str))
+            cells.append(f"<td class='num'>{text}</td>" if numeric else f"<td>{text}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    cap = f"<div class='asn-caption'>{html.escape(caption)}</div>" if caption else ""
+    return f"<table class='asn-table'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{cap}"
+
+
+def table(df: pd.DataFrame, caption: str = "") -> None:
+    display(HTML(table_html(df, caption)))
+
+
+def section(sec, level: int = 2) -> None:
+    """Heading, findings and every table of a ``helpers.report.Section``."""
+    heading(sec.title, level, anchor=sec.key)
+    paragraphs(sec.paragraphs)
+    for df in sec.tables.values():
+        table(df)
+
+
+def figure(fig: plt.Figure, caption: str = "") -> None:
+    """Show a figure inline (embedded PNG in the HTML export) and free its memory."""
+    display(fig)
+    plt.close(fig)
+    if caption:
+        display(HTML(f"<div class='asn-caption'>{html.escape(caption)}</div>"))

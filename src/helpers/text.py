@@ -1,0 +1,66 @@
+"""Report wording in Bahasa Indonesia (default) and English, loaded from ``text.yml``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import yaml
+
+from .errors import UsageError
+from .paths import PACKAGE_DIR
+
+LANGS = ("id", "en")
+
+
+@lru_cache(maxsize=1)
+def _catalogue() -> dict:
+    return yaml.safe_load((PACKAGE_DIR / "text.yml").read_text(encoding="utf-8"))
+
+
+class Text:
+    """Look up report text by key; ``Text('en')('reaction.title')``.
+
+    Column names, Likert items, methods and indicators have their own small dictionaries so
+    tables can be relabelled in one call.
+    """
+
+    def __init__(self, lang: str = "id"):
+        if lang not in LANGS:
+            raise UsageError(f"unknown language '{lang}' (choose one of: {', '.join(LANGS)})")
+        self.lang = lang
+        self._cat = _catalogue()
+
+    def __call__(self, key: str, **values) -> str:
+        node = self._cat["messages"]
+        for part in key.split("."):
+            node = node[part]
+        return str(node[self.lang]).format(**values)
+
+    def _lookup(self, group: str, key) -> str:
+        entry = self._cat[group].get(str(key))
+        return str(entry[self.lang]) if entry else str(key)
+
+    def column(self, name: str) -> str:
+        return self._lookup("columns", name)
+
+    def columns(self, names: list[str]) -> dict[str, str]:
+        return {n: self.column(n) for n in names}
+
+    def item(self, name: str) -> str:
+        return self._lookup("items", name)
+
+    def method(self, name: str) -> str:
+        return self._lookup("methods", name)
+
+    def indicator(self, name: str) -> str:
+        return self._lookup("indicators", name)
+
+    def yesno(self, value: bool) -> str:
+        return self._lookup("yesno", "yes" if value else "no")
+
+    def recommendation(self, rule: str, **values) -> str:
+        """The wording of a recommendation rule, filled with its evidence."""
+        return str(self._cat["recommendations"][rule][self.lang]).format(**values)
+
+    def level(self, name: str) -> str:
+        return self._lookup("levels", name)
