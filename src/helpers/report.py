@@ -63,6 +63,10 @@ class RegionData:
     region_id: str
     lang: str = "id"
 
+    def __post_init__(self):
+        self.dataset.region(self.region_id)  # UsageError naming the known regions
+        Text(self.lang)  # UsageError naming the known languages
+
     @cached_property
     def text(self) -> Text:
         return Text(self.lang)
@@ -409,7 +413,7 @@ def participation(data: RegionData) -> Section:
         sec.paragraphs.append(t("participation.conflict", odds=_fmt(row["odds_ratio"]),
                                 ci=_ci(row["ci_low"], row["ci_high"])))
     reasons = enr.loc[~enr["completed"], "absence_reason"].dropna()
-    reasons = reasons[reasons != ""].value_counts().rename_axis("reason").reset_index(name="n")
+    reasons = reasons[reasons != ""].value_counts().rename_axis("reason").reset_index(name="n").astype({"n": "int64"})
     sec.tables["reasons"] = _suppress_rows(reasons, "n", data.min_cell).rename(columns=t.columns(["reason", "n"]))
     return sec
 

@@ -340,7 +340,9 @@ def generate(seed: int = DEFAULT_SEED) -> dict[str, list[dict]]:
     for region_id, unit, indicator, base, slope, trained_from, level, slope_change, sd in SERVICE_SERIES:
         for t, period in enumerate(SERVICE_MONTHS):
             after = trained_from != "" and _month_index(period) >= _month_index(trained_from)
-            since = _month_index(period) - _month_index(trained_from) if after else 0
+            # Months since the last pre-training month (t - t0): the Lopez Bernal et al. (2017)
+            # parametrisation, so the planted level change is the model's level-change term.
+            since = _month_index(period) - _month_index(trained_from) + 1 if after else 0
             value = base + slope * t + (level + slope_change * since if after else 0.0) + rng.normal(0, sd)
             tables["service"].append({"region_id": region_id, "unit": unit, "indicator": indicator,
                                       "period": period, "value": _fmt(max(value, 0.1), 2),

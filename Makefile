@@ -1,0 +1,55 @@
+# Every target calls `asn-eval` or pytest; the logic lives in src/helpers.
+# Uses the active virtualenv/conda environment if there is one, else creates .venv.
+
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+DATASET ?= sample
+LANG_REPORT ?= id
+JOBS ?= 2
+PYTHON3 ?= python3
+
+ACTIVE_ENV := $(or $(VIRTUAL_ENV),$(CONDA_PREFIX))
+ifneq ($(ACTIVE_ENV),)
+  ENV_DIR := $(ACTIVE_ENV)
+else
+  ENV_DIR := .venv
+endif
+BIN := $(ENV_DIR)/bin
+STAMP := $(ENV_DIR)/.asn-eval-installed
+
+.PHONY: help install data reports test lock synth clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(ENV_DIR)/bin/python:
+	$(PYTHON3) -m venv $(ENV_DIR)
+
+$(STAMP): requirements.lock pyproject.toml | $(ENV_DIR)/bin/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . || \
+	  $(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP) ## Create the environment (first use) and install the pinned dependencies
+
+data: $(STAMP) ## Ingest data/raw/$(DATASET) into data/processed/$(DATASET)
+	$(BIN)/asn-eval ingest data/raw/$(DATASET)
+
+reports: data ## Render every region report, the summary and the index (reports/$(DATASET)/)
+	$(BIN)/asn-eval report --dataset $(DATASET) --all --lang $(LANG_REPORT) --jobs $(JOBS)
+
+test: data ## Run the test suite (unit, end to end, and the notebooks through nbval)
+	$(BIN)/python -m pytest --nbval-lax tests notebooks
+
+lock: $(STAMP) ## Re-pin requirements.lock from the current environment (after editing pyproject.toml)
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^asn-eval' > requirements.lock
+
+synth: $(STAMP) ## Regenerate the synthetic sample dataset (seed recorded in its dataset.yml)
+	$(BIN)/asn-eval synth --out data/raw/sample
+
+clean: ## Remove generated data and reports (not the environment)
+	rm -rf data/processed/* reports/*
+	touch data/processed/.gitkeep reports/.gitkeep
