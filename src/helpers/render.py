@@ -137,9 +137,8 @@ def write_index(dataset: ProcessedDataset, lang: str = "id") -> Path:
         m = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.is_file() else {}
         link = (f"<a href='{html.escape(page.name)}'>{html.escape(r['name'])}</a>" if page.is_file()
                 else f"{html.escape(r['name'])} ({'belum dibuat' if lang == 'id' else 'not rendered'})")
-        completion = f"{100 * m['completion_rate']:.1f}%" if m.get("completion_rate") is not None else "–"
-        jp = f"{100 * m['jp_share']:.1f}%" if m.get("jp_share") is not None else "–"
-        dz = f"{m['learning_d_z']:.2f}" if m.get("learning_d_z") is not None else "–"
+        completion, jp = t.pct(m.get("completion_rate")), t.pct(m.get("jp_share"))
+        dz = t.num(m.get("learning_d_z"))
         rows.append(f"<tr><td>{link}</td><td>{html.escape(r.get('kemendagri_code', ''))}</td>"
                     f"<td>{m.get('participants', '–')}</td><td>{completion}</td><td>{dz}</td><td>{jp}</td></tr>")
     summary = folder / "summary.html"

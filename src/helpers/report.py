@@ -129,18 +129,6 @@ class RegionData:
         return self._by_region("qualitative")
 
 
-def _fmt(x: float, nd: int = 2) -> str:
-    return "–" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:.{nd}f}"
-
-
-def _ci(lo: float, hi: float, nd: int = 2) -> str:
-    return f"[{_fmt(lo, nd)}; {_fmt(hi, nd)}]"
-
-
-def _pct(x: float) -> str:
-    return "–" if x is None or not math.isfinite(x) else f"{100 * x:.1f}%"
-
-
 def _suppress_rows(df: pd.DataFrame, n_col: str, min_cell: int, **kwargs) -> pd.DataFrame:
     """Blank every statistic of a row whose group has fewer than ``min_cell`` people.
 
@@ -198,9 +186,9 @@ def reaction(data: RegionData) -> Section:
     alpha = ev.cronbach_alpha(resp, ci=0.95)
     sec.results["alpha"] = alpha
     if overall is not None:
-        sec.paragraphs.append(t("reaction.lead", n=int(overall["n"]), mean=_fmt(overall["mean"]),
-                                ci=_ci(overall["ci_low"], overall["ci_high"]), top2=_pct(overall["top2"] / 100)))
-    sec.paragraphs.append(t("reaction.alpha", alpha=_fmt(alpha.alpha), ci=_ci(alpha.ci_low, alpha.ci_high),
+        sec.paragraphs.append(t("reaction.lead", n=int(overall["n"]), mean=t.num(overall["mean"]),
+                                ci=t.ci(overall["ci_low"], overall["ci_high"]), top2=t.pct(overall["top2"] / 100)))
+    sec.paragraphs.append(t("reaction.alpha", alpha=t.num(alpha.alpha), ci=t.ci(alpha.ci_low, alpha.ci_high),
                             n=alpha.n, k=alpha.k))
     show = frame[["item", "n", "mean", "ci_low", "ci_high", "median", "top2", "bottom2"]].copy()
     show["item"] = show["item"].map(t.item)
@@ -237,11 +225,11 @@ def learning(data: RegionData) -> Section:
     by_method = pd.DataFrame(rows)
     sec.results["by_method"] = by_method.copy()
     if len(tests):
-        sec.paragraphs.append(t("learning.lead", n=overall.n, pre=_fmt(overall.mean_pre, 1),
-                                post=_fmt(overall.mean_post, 1), diff=_fmt(overall.mean_diff, 1),
-                                dci=_ci(overall.diff_ci_low, overall.diff_ci_high, 1),
-                                dz=_fmt(overall.d_z), ci=_ci(overall.ci_low, overall.ci_high),
-                                p=_p(overall.p_value), gain=_fmt(overall.normalized_gain)))
+        sec.paragraphs.append(t("learning.lead", n=overall.n, pre=t.num(overall.mean_pre, 1),
+                                post=t.num(overall.mean_post, 1), diff=t.num(overall.mean_diff, 1),
+                                dci=t.ci(overall.diff_ci_low, overall.diff_ci_high, 1),
+                                dz=t.num(overall.d_z), ci=t.ci(overall.ci_low, overall.ci_high),
+                                p=t.p(overall.p_value), gain=t.num(overall.normalized_gain)))
     if len(by_method):
         show = by_method.copy()
         show["method"] = show["method"].map(t.method)
@@ -292,8 +280,8 @@ def behaviour(data: RegionData) -> Section:
     support_table["term"] = support_table["term"].map(lambda term: _term_label(term, t))
     sec.tables["support"] = support_table.rename(columns=t.columns(list(support_table.columns)))
     coef = model.to_frame().set_index("term").loc["supervisor_support"]
-    sec.paragraphs.append(t("behaviour.lead", n=gap.n, gap=_fmt(gap.mean_diff), ci=_ci(gap.diff_ci_low, gap.diff_ci_high)))
-    sec.paragraphs.append(t("behaviour.support", b=_fmt(coef["coefficient"]), ci=_ci(coef["ci_low"], coef["ci_high"]),
+    sec.paragraphs.append(t("behaviour.lead", n=gap.n, gap=t.num(gap.mean_diff), ci=t.ci(gap.diff_ci_low, gap.diff_ci_high)))
+    sec.paragraphs.append(t("behaviour.support", b=t.num(coef["coefficient"]), ci=t.ci(coef["ci_low"], coef["ci_high"]),
                             n=model.n))
     rows = []
     for level, grp in df.dropna(subset=["supervisor_support", "application_self"]).groupby("supervisor_support"):
@@ -329,8 +317,8 @@ def results(data: RegionData) -> Section:
                          "slope_change": res.slope_change, "slope_ci_low": res.slope_ci_low,
                          "slope_ci_high": res.slope_ci_high})
         sec.paragraphs.append(t("results.its", unit=unit, indicator=t.indicator(indicator), start=start,
-                                level=_fmt(res.level_change), ci=_ci(res.level_ci_low, res.level_ci_high),
-                                slope=_fmt(res.slope_change, 3)))
+                                level=t.num(res.level_change), ci=t.ci(res.level_ci_low, res.level_ci_high),
+                                slope=t.num(res.slope_change, 3)))
     sec.results["its"] = its_results
     if its_rows:
         its_table = pd.DataFrame(its_rows)
@@ -346,8 +334,8 @@ def results(data: RegionData) -> Section:
         sec.results.setdefault("did", {})[indicator] = res
         did_rows.append({"indicator": t.indicator(indicator), "estimate": res.estimate, "ci_low": res.ci_low,
                          "ci_high": res.ci_high, "p_value": res.p_value, "n_units": res.n_units, "n": res.n})
-        sec.paragraphs.append(t("results.did", indicator=t.indicator(indicator), est=_fmt(res.estimate),
-                                ci=_ci(res.ci_low, res.ci_high), units=res.n_units))
+        sec.paragraphs.append(t("results.did", indicator=t.indicator(indicator), est=t.num(res.estimate),
+                                ci=t.ci(res.ci_low, res.ci_high), units=res.n_units))
     if did_rows:
         did = pd.DataFrame(did_rows)
         sec.tables["did"] = did.rename(columns=t.columns(list(did.columns)))
@@ -364,9 +352,9 @@ def results(data: RegionData) -> Section:
         ikm = ikm.drop(columns=["min_sample_note"])
         sec.tables["ikm"] = ikm.rename(columns=t.columns(list(ikm.columns)))
         first, last = ikm.iloc[0], ikm.iloc[-1]
-        sec.paragraphs.append(t("results.ikm", unit=last["unit"], p0=first["period"], v0=_fmt(first["ikm"]),
+        sec.paragraphs.append(t("results.ikm", unit=last["unit"], p0=first["period"], v0=t.num(first["ikm"]),
                                 c0=f"{first['category']} ({first['label']})", p1=last["period"],
-                                v1=_fmt(last["ikm"]), c1=f"{last['category']} ({last['label']})"))
+                                v1=t.num(last["ikm"]), c1=f"{last['category']} ({last['label']})"))
     return sec
 
 
@@ -380,13 +368,13 @@ def participation(data: RegionData) -> Section:
     rate = ev.proportion_ci(k, n)
     sec.results["completion"] = rate
     attendance = (enr["sessions_attended"].astype(float) / enr["sessions_total"].astype(float)).mean()
-    sec.paragraphs.append(t("participation.lead", n=n, rate=_pct(rate.proportion),
-                            ci=f"[{_pct(rate.ci_low)}; {_pct(rate.ci_high)}]", attendance=_pct(attendance)))
+    sec.paragraphs.append(t("participation.lead", n=n, rate=t.pct(rate.proportion),
+                            ci=f"[{t.pct(rate.ci_low)}; {t.pct(rate.ci_high)}]", attendance=t.pct(attendance)))
     jp = ev.jp_attainment(enr.assign(jp=enr["jp"].astype(float)), target=float(load_contract().settings["jp_target"]))
     sec.results["jp"] = jp
     jp_table = jp.to_frame()
     sec.tables["jp"] = _suppress_rows(jp_table, "n", data.min_cell).rename(columns=t.columns(list(jp_table.columns)))
-    sec.paragraphs.append(t("participation.jp", share=_pct(jp.share), ci=f"[{_pct(jp.ci_low)}; {_pct(jp.ci_high)}]",
+    sec.paragraphs.append(t("participation.jp", share=t.pct(jp.share), ci=f"[{t.pct(jp.ci_low)}; {t.pct(jp.ci_high)}]",
                             n=jp.n, target=int(jp.target)))
     rows = []
     for flag in ("schedule_conflict", "incentive"):
@@ -410,8 +398,8 @@ def participation(data: RegionData) -> Section:
     conflict = model.to_frame().set_index("term")
     if "schedule_conflict" in conflict.index:
         row = conflict.loc["schedule_conflict"]
-        sec.paragraphs.append(t("participation.conflict", odds=_fmt(row["odds_ratio"]),
-                                ci=_ci(row["ci_low"], row["ci_high"])))
+        sec.paragraphs.append(t("participation.conflict", odds=t.num(row["odds_ratio"]),
+                                ci=t.ci(row["ci_low"], row["ci_high"])))
     reasons = enr.loc[~enr["completed"], "absence_reason"].dropna()
     reasons = reasons[reasons != ""].value_counts().rename_axis("reason").reset_index(name="n").astype({"n": "int64"})
     sec.tables["reasons"] = _suppress_rows(reasons, "n", data.min_cell).rename(columns=t.columns(["reason", "n"]))
@@ -450,10 +438,6 @@ def _term_label(term: str, t: Text) -> str:
     return t.column(term) if label == term else label
 
 
-def _p(p: float) -> str:
-    if p is None or not math.isfinite(p):
-        return "–"
-    return "< 0,001" if p < 0.001 else f"{p:.3f}"
 
 
 # ------------------------------------------------------------------ synthesis
@@ -482,33 +466,33 @@ def recommend(sections: dict[str, Section], data: RegionData) -> list[str]:
     if (r := on("schedule_conflict")) and "schedule_conflict" in model.index:
         row = model.loc["schedule_conflict"]
         if row["ci_high"] < r["max_ci_high"]:
-            out.append(t.recommendation("schedule_conflict", odds=_fmt(row["odds_ratio"]),
-                                     ci=_ci(row["ci_low"], row["ci_high"])))
+            out.append(t.recommendation("schedule_conflict", odds=t.num(row["odds_ratio"]),
+                                     ci=t.ci(row["ci_low"], row["ci_high"])))
     jp = part.results["jp"]
     if (r := on("jp_target")) and math.isfinite(jp.share) and jp.share < r["min_share"]:
-        out.append(t.recommendation("jp_target", share=_pct(jp.share), target=int(jp.target)))
+        out.append(t.recommendation("jp_target", share=t.pct(jp.share), target=int(jp.target)))
     if (r := on("incentive")):
         f = part.results["by_factor"]
         inc = f[f["factor"] == t.column("incentive")].set_index("value")["completion"]
         yes, no = inc.get(t.yesno(True)), inc.get(t.yesno(False))
         if yes is not None and no is not None and pd.notna(yes) and pd.notna(no) and yes - no >= r["min_difference"]:
-            out.append(t.recommendation("incentive", with_incentive=_pct(yes), without=_pct(no)))
+            out.append(t.recommendation("incentive", with_incentive=t.pct(yes), without=t.pct(no)))
     beh = sections["behaviour"]
     sup = beh.results["support"].to_frame().set_index("term")
     if (r := on("supervisor_support")) and "supervisor_support" in sup.index:
         row = sup.loc["supervisor_support"]
         if row["ci_low"] > r["min_ci_low"]:
-            out.append(t.recommendation("supervisor_support", b=_fmt(row["coefficient"]), ci=_ci(row["ci_low"], row["ci_high"])))
+            out.append(t.recommendation("supervisor_support", b=t.num(row["coefficient"]), ci=t.ci(row["ci_low"], row["ci_high"])))
     gap = beh.results["gap"]
     if (r := on("self_supervisor_gap")) and gap.n >= data.min_cell and gap.diff_ci_low > 0 and gap.mean_diff >= r["min_gap"]:
-        out.append(t.recommendation("self_supervisor_gap", gap=_fmt(gap.mean_diff), ci=_ci(gap.diff_ci_low, gap.diff_ci_high)))
+        out.append(t.recommendation("self_supervisor_gap", gap=t.num(gap.mean_diff), ci=t.ci(gap.diff_ci_low, gap.diff_ci_high)))
     by_method = sections["learning"].results.get("by_method")
     if (r := on("weak_method")) and by_method is not None:
         bm = by_method[by_method["n"] >= data.min_cell].sort_values("d_z")
         if len(bm) >= r["min_methods"] and bm.iloc[0]["ci_high"] < bm.iloc[-1]["ci_low"]:
             w = bm.iloc[0]
-            out.append(t.recommendation("weak_method", method=t.method(w["method"]), dz=_fmt(w["d_z"]),
-                                     ci=_ci(w["ci_low"], w["ci_high"])))
+            out.append(t.recommendation("weak_method", method=t.method(w["method"]), dz=t.num(w["d_z"]),
+                                     ci=t.ci(w["ci_low"], w["ci_high"])))
     res = sections["results"]
     if on("service_improved"):
         for (unit, indicator), series in res.results.get("its", {}).items():
@@ -516,12 +500,12 @@ def recommend(sections: dict[str, Section], data: RegionData) -> list[str]:
             better = its.level_ci_high < 0 if indicator in LOWER_IS_BETTER else its.level_ci_low > 0
             if better:
                 out.append(t.recommendation("service_improved", unit=unit, indicator=t.indicator(indicator),
-                                         level=_fmt(its.level_change), ci=_ci(its.level_ci_low, its.level_ci_high)))
+                                         level=t.num(its.level_change), ci=t.ci(its.level_ci_low, its.level_ci_high)))
     if (r := on("ikm_low")) and "ikm" in res.results:
         latest = res.results["ikm"].sort_values("period").groupby("unit").tail(1)
         for _, row in latest.iterrows():
             if row["category"] in r["categories"]:
-                out.append(t.recommendation("ikm_low", unit=row["unit"], value=_fmt(row["ikm"]),
+                out.append(t.recommendation("ikm_low", unit=row["unit"], value=t.num(row["ikm"]),
                                          category=row["category"], label=row["label"]))
     return out
 
@@ -586,23 +570,23 @@ def summary_table(metrics: dict, data: RegionData) -> pd.DataFrame:
         (t.column("region"), metrics["region"]),
         ("ASN / " + t.column("enrolled").lower(), f"{metrics['participants']} / {metrics['enrollments']}"),
         (t.level("reaction") + " — " + t.item("overall"),
-         f"{_fmt(metrics['reaction_overall_mean'])} {_ci(*metrics['reaction_overall_ci'])} (n = {metrics['reaction_n']})"
+         f"{t.num(metrics['reaction_overall_mean'])} {t.ci(*metrics['reaction_overall_ci'])} (n = {metrics['reaction_n']})"
          if metrics["reaction_overall_mean"] is not None else "–"),
         (t.level("learning") + " — d_z",
-         f"{_fmt(metrics['learning_d_z'])} {_ci(*metrics['learning_d_z_ci'])} (n = {metrics['learning_n']})"),
-        (t.level("learning") + " — " + t.column("normalized_gain"), _fmt(metrics["normalized_gain"])),
+         f"{t.num(metrics['learning_d_z'])} {t.ci(*metrics['learning_d_z_ci'])} (n = {metrics['learning_n']})"),
+        (t.level("learning") + " — " + t.column("normalized_gain"), t.num(metrics["normalized_gain"])),
         (t.level("behaviour") + " — " + t.item("application_self") + " − " + t.item("application_supervisor"),
-         _fmt(metrics["application_gap"])),
+         t.num(metrics["application_gap"])),
         (t.level("participation") + " — " + t.column("completion"),
-         f"{_pct(metrics['completion_rate'])} [{_pct(metrics['completion_ci'][0])}; {_pct(metrics['completion_ci'][1])}]"),
+         f"{t.pct(metrics['completion_rate'])} [{t.pct(metrics['completion_ci'][0])}; {t.pct(metrics['completion_ci'][1])}]"),
         (t.level("participation") + " — " + t.column("share"),
-         f"{_pct(metrics['jp_share'])} [{_pct(metrics['jp_share_ci'][0])}; {_pct(metrics['jp_share_ci'][1])}] (n = {metrics['jp_n']})"),
+         f"{t.pct(metrics['jp_share'])} [{t.pct(metrics['jp_share_ci'][0])}; {t.pct(metrics['jp_share_ci'][1])}] (n = {metrics['jp_n']})"),
     ]
     for s in metrics["service"]:
         rows.append((t.level("results") + f" — {s['unit']}: " + t.indicator(s["indicator"]),
-                     f"{_fmt(s['level_change'])} {_ci(*s['level_ci'])}"))
+                     f"{t.num(s['level_change'])} {t.ci(*s['level_ci'])}"))
     for s in metrics.get("ikm", []):
-        rows.append((t.level("results") + f" — IKM {s['unit']} ({s['period']})", f"{_fmt(s['value'])} ({s['category']})"))
+        rows.append((t.level("results") + f" — IKM {s['unit']} ({s['period']})", f"{t.num(s['value'])} ({s['category']})"))
     return pd.DataFrame(rows, columns=[t.column("metric"), t.column("value")])
 
 
@@ -667,11 +651,11 @@ def cross_region(dataset: ProcessedDataset, lang: str = "id", method: str = "pm"
     rows = []
     for rid, m in metrics.items():
         rows.append({t.column("region"): m["region"], "ASN": m["participants"],
-                     t.column("completion"): _pct(m["completion_rate"]),
-                     t.level("reaction"): _fmt(m["reaction_overall_mean"]),
-                     t.level("learning") + " (d_z)": f"{_fmt(m['learning_d_z'])} {_ci(*m['learning_d_z_ci'])}",
-                     t.column("share"): _pct(m["jp_share"]),
-                     "IKM": "; ".join(f"{i['value']:.2f} ({i['category']})" for i in m.get("ikm", []))})
+                     t.column("completion"): t.pct(m["completion_rate"]),
+                     t.level("reaction"): t.num(m["reaction_overall_mean"]),
+                     t.level("learning") + " (d_z)": f"{t.num(m['learning_d_z'])} {t.ci(*m['learning_d_z_ci'])}",
+                     t.column("share"): t.pct(m["jp_share"]),
+                     "IKM": "; ".join(f"{t.num(i['value'])} ({i['category']})" for i in m.get("ikm", []))})
     table = pd.DataFrame(rows)
     usable = {rid: m for rid, m in metrics.items()
               if m["learning_n"] >= min_cell and m["learning_mean_diff_se"]}
@@ -685,10 +669,10 @@ def cross_region(dataset: ProcessedDataset, lang: str = "id", method: str = "pm"
     pooled_table = pd.DataFrame([{"k": pooled.k, "estimate": pooled.estimate, "ci_low": pooled.ci_low,
                                   "ci_high": pooled.ci_high, "tau2": pooled.tau2, "I2": pooled.i2,
                                   "Q": pooled.q, "p (Q)": pooled.q_p}])
-    paragraphs = [t("cross.pooled", method=pooled.method, est=_fmt(pooled.estimate),
-                    ci=_ci(pooled.ci_low, pooled.ci_high),
-                    i2=_pct(pooled.i2) if pooled.i2 is not None and math.isfinite(pooled.i2) else "–",
-                    tau2=_fmt(pooled.tau2), k=pooled.k)]
+    paragraphs = [t("cross.pooled", method=pooled.method, est=t.num(pooled.estimate),
+                    ci=t.ci(pooled.ci_low, pooled.ci_high),
+                    i2=t.pct(pooled.i2) if pooled.i2 is not None and math.isfinite(pooled.i2) else "–",
+                    tau2=t.num(pooled.tau2), k=pooled.k)]
     return CrossRegion(t, min_cell, list(metrics), table, studies, pooled,
                        pooled_table.rename(columns=t.columns(list(pooled_table.columns))), pooled_row,
                        paragraphs, metrics)

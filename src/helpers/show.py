@@ -13,7 +13,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML, display
 
+from .text import Text
+
 SUPPRESSED = "■"
+_text = Text("id")  # number format of the report being built; set by style(lang)
 
 CSS = """
 <style>
@@ -29,7 +32,10 @@ CSS = """
 """
 
 
-def style() -> None:
+def style(lang: str = "id") -> None:
+    """Set the report's language (for number formats) and emit the stylesheet."""
+    global _text
+    _text = Text(lang)
     display(HTML(CSS))
 
 
@@ -64,9 +70,9 @@ def _cell(v, suppressed: bool) -> tuple[str, bool]:
     if isinstance(v, bool):
         return str(v), False
     if isinstance(v, int):
-        return f"{v:,}".replace(",", "."), True
+        return _text.integer(v), True
     if isinstance(v, float):
-        return (f"{v:.0f}" if v.is_integer() and abs(v) >= 100 else f"{v:.2f}"), True
+        return _text.num(v, 0 if v.is_integer() and abs(v) >= 100 else 2), True
     return html.escape(str(v)), False
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import yaml
@@ -10,6 +11,11 @@ from .errors import UsageError
 from .paths import PACKAGE_DIR
 
 LANGS = ("id", "en")
+
+try:  # pandas' missing-value marker, without importing pandas for this module alone
+    from pandas import NA as _NA
+except ImportError:  # pragma: no cover
+    _NA = object()
 
 
 @lru_cache(maxsize=1)
@@ -35,6 +41,34 @@ class Text:
         for part in key.split("."):
             node = node[part]
         return str(node[self.lang]).format(**values)
+
+    # Numbers: Indonesian uses a decimal comma and a thousands dot ("1.234,5"); a reader of an
+    # Indonesian report would take "3.83" for three thousand eight hundred and thirty.
+    def num(self, x, nd: int = 2) -> str:
+        """Format a number for this language; '–' for a missing or infinite value."""
+        if x is None or x is _NA or (isinstance(x, float) and not math.isfinite(x)):
+            return "–"
+        text = f"{float(x):,.{nd}f}"
+        if self.lang == "id":
+            text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+        return text
+
+    def integer(self, x) -> str:
+        return "–" if x is None or x is _NA else self.num(int(x), 0)
+
+    def pct(self, share, nd: int = 1) -> str:
+        """A share (0-1) as a percentage."""
+        if share is None or share is _NA or (isinstance(share, float) and not math.isfinite(share)):
+            return "–"
+        return self.num(100 * float(share), nd) + "%"
+
+    def ci(self, low, high, nd: int = 2) -> str:
+        return f"[{self.num(low, nd)}; {self.num(high, nd)}]"
+
+    def p(self, value) -> str:
+        if value is None or not math.isfinite(value):
+            return "–"
+        return f"< {self.num(0.001, 3)}" if value < 0.001 else self.num(value, 3)
 
     def _lookup(self, group: str, key) -> str:
         entry = self._cat[group].get(str(key))
