@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from . import evaluation as ev
-from .evaluation.behaviour import mean_ci, support_association
 from .config import load_contract
+from .errors import UsageError
 from .store import ProcessedDataset
 from .text import Text
 
@@ -264,7 +264,7 @@ def behaviour(data: RegionData) -> Section:
     rows = []
     for c in cols:
         x = df[c].dropna()
-        lo, hi = mean_ci(x.to_numpy())
+        lo, hi = ev.mean_ci(x.to_numpy())
         rows.append({"item": c, "n": len(x), "mean": x.mean(), "ci_low": lo, "ci_high": hi})
     means = _suppress_rows(pd.DataFrame(rows), "n", data.min_cell)
     means["item"] = means["item"].map(t.item)
@@ -272,7 +272,7 @@ def behaviour(data: RegionData) -> Section:
     both = df.dropna(subset=["application_self", "application_supervisor"])
     gap = ev.paired_effect(both["application_supervisor"].to_numpy(), both["application_self"].to_numpy())
     sec.results["gap"] = gap
-    model = support_association(df, outcome="application_self",
+    model = ev.support_association(df, outcome="application_self",
                                    predictors=["supervisor_support", "colleague_support"],
                                    cluster="participant_key")
     sec.results["support"] = model
@@ -285,7 +285,7 @@ def behaviour(data: RegionData) -> Section:
                             n=model.n))
     rows = []
     for level, grp in df.dropna(subset=["supervisor_support", "application_self"]).groupby("supervisor_support"):
-        lo, hi = mean_ci(grp["application_self"].to_numpy())
+        lo, hi = ev.mean_ci(grp["application_self"].to_numpy())
         rows.append({"label": f"{t.item('supervisor_support')} = {int(level)}", "n": len(grp),
                      "mean": grp["application_self"].mean(), "ci_low": lo, "ci_high": hi})
     sec.results["by_support"] = _suppress_rows(pd.DataFrame(rows), "n", data.min_cell)
@@ -329,8 +329,10 @@ def results(data: RegionData) -> Section:
             continue
         start = grp["trained_from"].dropna().iloc[0]
         panel = grp.assign(treated=grp["trained_from"].notna(), post=grp["period"] >= start)
-        res = ev.difference_in_differences(panel, outcome="value", unit="unit", period="period",
-                                           treated="treated", post="post")
+        # Clustering by unit needs many units; a regional office has one or two comparison
+        # units, so few-unit panels use HAC errors on the treated-minus-comparison series.
+        did = ev.difference_in_differences if panel["unit"].nunique() >= 20 else ev.difference_series_did
+        res = did(panel, outcome="value", unit="unit", period="period", treated="treated", post="post")
         sec.results.setdefault("did", {})[indicator] = res
         did_rows.append({"indicator": t.indicator(indicator), "estimate": res.estimate, "ci_low": res.ci_low,
                          "ci_high": res.ci_high, "p_value": res.p_value, "n_units": res.n_units, "n": res.n})
@@ -373,7 +375,7 @@ def participation(data: RegionData) -> Section:
     jp = ev.jp_attainment(enr.assign(jp=enr["jp"].astype(float)), target=float(load_contract().settings["jp_target"]))
     sec.results["jp"] = jp
     jp_table = jp.to_frame()
-    sec.tables["jp"] = _suppress_rows(jp_table, "n", data.min_cell).rename(columns=t.columns(list(jp_table.columns)))
+    sec.tables["jp"] = _suppress_rows(jp_table, "n", data.min_cell, keep=["year"]).rename(columns=t.columns(list(jp_table.columns)))
     sec.paragraphs.append(t("participation.jp", share=t.pct(jp.share), ci=f"[{t.pct(jp.ci_low)}; {t.pct(jp.ci_high)}]",
                             n=jp.n, target=int(jp.target)))
     rows = []
@@ -659,6 +661,8 @@ def cross_region(dataset: ProcessedDataset, lang: str = "id", method: str = "pm"
     table = pd.DataFrame(rows)
     usable = {rid: m for rid, m in metrics.items()
               if m["learning_n"] >= min_cell and m["learning_mean_diff_se"]}
+    if not usable:
+        raise UsageError(f"dataset '{dataset.name}': no region has {min_cell} or more pre/post test pairs to pool")
     labels = [metrics[rid]["region"] for rid in usable]
     effects = [m["learning_mean_diff"] for m in usable.values()]
     variances = [m["learning_mean_diff_se"] ** 2 for m in usable.values()]

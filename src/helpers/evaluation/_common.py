@@ -53,7 +53,7 @@ def t_interval(mean: float, sd: float, n: int, ci: float) -> tuple[float, float]
     if n < 2 or not np.isfinite(sd):
         return (math.nan, math.nan)
     half = stats.t.ppf(0.5 + ci / 2.0, n - 1) * sd / math.sqrt(n)
-    return (mean - half, mean + half)
+    return (float(mean - half), float(mean + half))
 
 
 def round_half_up(value: Fraction | float, ndigits: int = 2) -> Fraction:
