@@ -29,8 +29,7 @@ $(ENV_DIR)/bin/python:
 $(STAMP): requirements.lock pyproject.toml | $(ENV_DIR)/bin/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . || \
-	  $(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP) ## Create the environment (first use) and install the pinned dependencies

@@ -193,10 +193,10 @@ def reaction(data: RegionData) -> Section:
     show = frame[["item", "n", "mean", "ci_low", "ci_high", "median", "top2", "bottom2"]].copy()
     show["item"] = show["item"].map(t.item)
     show = _suppress_rows(show, "n", data.min_cell)
-    sec.tables["items"] = show.rename(columns=t.columns(list(show.columns)))
+    sec.tables["items"] = _for_display(show, t).rename(columns=t.columns(list(show.columns)))
     rel = alpha.item_table.copy()
     rel["item"] = rel["item"].map(t.item)
-    sec.tables["reliability"] = rel.rename(columns=t.columns(list(rel.columns)))
+    sec.tables["reliability"] = _for_display(rel, t).rename(columns=t.columns(list(rel.columns)))
     # The reaction survey has its own "method" item; the programme's method is "method_program".
     by_method = (data.reaction.assign(overall=data.reaction["overall"].astype(float))
                  .rename(columns={"method": "method_item", "method_program": "method"})
@@ -234,7 +234,7 @@ def learning(data: RegionData) -> Section:
         show = by_method.copy()
         show["method"] = show["method"].map(t.method)
         show = _suppress_rows(show, "n", data.min_cell)
-        sec.tables["by_method"] = show.rename(columns=t.columns(list(show.columns)))
+        sec.tables["by_method"] = _for_display(show, t).rename(columns=t.columns(list(show.columns)))
     scored = tests.assign(gain=post - pre)
     # Method is a programme-level attribute: the model needs several programmes per method
     # before cluster-robust errors mean anything.
@@ -244,7 +244,7 @@ def learning(data: RegionData) -> Section:
         sec.results["model"] = model
         mf = model.to_frame()
         mf["term"] = mf["term"].map(lambda term: _term_label(term, t))
-        sec.tables["model"] = mf.rename(columns=t.columns(list(mf.columns)))
+        sec.tables["model"] = _for_display(mf, t).rename(columns=t.columns(list(mf.columns)))
         sec.paragraphs.append(t("learning.model", clusters=model.n_clusters, reference=t.method(model.reference)))
         if model.note:
             sec.paragraphs.append(t("learning.model_note", note=model.note))
@@ -268,7 +268,7 @@ def behaviour(data: RegionData) -> Section:
         rows.append({"item": c, "n": len(x), "mean": x.mean(), "ci_low": lo, "ci_high": hi})
     means = _suppress_rows(pd.DataFrame(rows), "n", data.min_cell)
     means["item"] = means["item"].map(t.item)
-    sec.tables["means"] = means.rename(columns=t.columns(list(means.columns)))
+    sec.tables["means"] = _for_display(means, t).rename(columns=t.columns(list(means.columns)))
     both = df.dropna(subset=["application_self", "application_supervisor"])
     gap = ev.paired_effect(both["application_supervisor"].to_numpy(), both["application_self"].to_numpy())
     sec.results["gap"] = gap
@@ -278,7 +278,7 @@ def behaviour(data: RegionData) -> Section:
     sec.results["support"] = model
     support_table = model.to_frame()
     support_table["term"] = support_table["term"].map(lambda term: _term_label(term, t))
-    sec.tables["support"] = support_table.rename(columns=t.columns(list(support_table.columns)))
+    sec.tables["support"] = _for_display(support_table, t).rename(columns=t.columns(list(support_table.columns)))
     coef = model.to_frame().set_index("term").loc["supervisor_support"]
     sec.paragraphs.append(t("behaviour.lead", n=gap.n, gap=t.num(gap.mean_diff), ci=t.ci(gap.diff_ci_low, gap.diff_ci_high)))
     sec.paragraphs.append(t("behaviour.support", b=t.num(coef["coefficient"]), ci=t.ci(coef["ci_low"], coef["ci_high"]),
@@ -322,7 +322,7 @@ def results(data: RegionData) -> Section:
     sec.results["its"] = its_results
     if its_rows:
         its_table = pd.DataFrame(its_rows)
-        sec.tables["its"] = its_table.rename(columns=t.columns(list(its_table.columns)))
+        sec.tables["its"] = _for_display(its_table, t).rename(columns=t.columns(list(its_table.columns)))
     did_rows = []
     for indicator, grp in service.groupby("indicator"):
         if grp["trained_from"].isna().all() or grp["trained_from"].notna().all():
@@ -340,7 +340,7 @@ def results(data: RegionData) -> Section:
                                 ci=t.ci(res.ci_low, res.ci_high), units=res.n_units))
     if did_rows:
         did = pd.DataFrame(did_rows)
-        sec.tables["did"] = did.rename(columns=t.columns(list(did.columns)))
+        sec.tables["did"] = _for_display(did, t).rename(columns=t.columns(list(did.columns)))
     ikm_rows = []
     unsur_cols = [f"u{i}" for i in range(1, 10)]
     for (unit, period), grp in data.skm.groupby(["unit", "period"], sort=True):
@@ -352,7 +352,7 @@ def results(data: RegionData) -> Section:
         ikm = pd.DataFrame(ikm_rows)
         sec.results["ikm"] = ikm.copy()
         ikm = ikm.drop(columns=["min_sample_note"])
-        sec.tables["ikm"] = ikm.rename(columns=t.columns(list(ikm.columns)))
+        sec.tables["ikm"] = _for_display(ikm, t).rename(columns=t.columns(list(ikm.columns)))
         first, last = ikm.iloc[0], ikm.iloc[-1]
         sec.paragraphs.append(t("results.ikm", unit=last["unit"], p0=first["period"], v0=t.num(first["ikm"]),
                                 c0=f"{first['category']} ({first['label']})", p1=last["period"],
@@ -375,7 +375,8 @@ def participation(data: RegionData) -> Section:
     jp = ev.jp_attainment(enr.assign(jp=enr["jp"].astype(float)), target=float(load_contract().settings["jp_target"]))
     sec.results["jp"] = jp
     jp_table = jp.to_frame()
-    sec.tables["jp"] = _suppress_rows(jp_table, "n", data.min_cell, keep=["year"]).rename(columns=t.columns(list(jp_table.columns)))
+    jp_shown = _for_display(_suppress_rows(jp_table, "n", data.min_cell, keep=["year"]), t)
+    sec.tables["jp"] = jp_shown.rename(columns=t.columns(list(jp_table.columns)))
     sec.paragraphs.append(t("participation.jp", share=t.pct(jp.share), ci=f"[{t.pct(jp.ci_low)}; {t.pct(jp.ci_high)}]",
                             n=jp.n, target=int(jp.target)))
     rows = []
@@ -386,7 +387,7 @@ def participation(data: RegionData) -> Section:
                          "completion": r.proportion, "ci_low": r.ci_low, "ci_high": r.ci_high})
     by_factor = _suppress_rows(pd.DataFrame(rows), "n", data.min_cell)
     sec.results["by_factor"] = by_factor.copy()
-    sec.tables["by_factor"] = by_factor.rename(columns=t.columns(list(by_factor.columns)))
+    sec.tables["by_factor"] = _for_display(by_factor, t).rename(columns=t.columns(list(by_factor.columns)))
     predictors = [c for c in ("schedule_conflict", "incentive", "workload") if enr[c].notna().any()
                   and enr[c].nunique() > 1]
     model_df = enr[["completed", "program_id"] + predictors].copy()
@@ -396,7 +397,7 @@ def participation(data: RegionData) -> Section:
     sec.results["model"] = model
     mf = model.to_frame()
     mf["term"] = mf["term"].map(t.column)
-    sec.tables["model"] = mf.rename(columns=t.columns(list(mf.columns)))
+    sec.tables["model"] = _for_display(mf, t).rename(columns=t.columns(list(mf.columns)))
     conflict = model.to_frame().set_index("term")
     if "schedule_conflict" in conflict.index:
         row = conflict.loc["schedule_conflict"]
@@ -422,14 +423,34 @@ def data_quality(data: RegionData) -> Section:
     t = data.text
     sec = Section("quality", t("quality.title"))
     counts = pd.DataFrame([{"table": k, **v} for k, v in data.dataset.manifest["tables"].items()])
-    sec.tables["counts"] = counts.rename(columns=t.columns(list(counts.columns)))
+    sec.tables["counts"] = _for_display(counts, t).rename(columns=t.columns(list(counts.columns)))
     rules = pd.DataFrame(data.dataset.manifest.get("problems_by_rule", []),
                          columns=["table", "column", "rule", "rows"])
-    sec.tables["rules"] = rules.rename(columns=t.columns(list(rules.columns)))
+    sec.tables["rules"] = _for_display(rules, t).rename(columns=t.columns(list(rules.columns)))
     total_q = int(counts["quarantined"].sum()) if len(counts) else 0
     sec.paragraphs.append(t("quality.lead", read=int(counts["read"].sum()), accepted=int(counts["accepted"].sum()),
                             quarantined=total_q, min_cell=data.min_cell))
     return sec
+
+
+P_COLUMNS = ("p_value", "level_p", "slope_p")
+PERCENT_COLUMNS = ("share", "completion")
+
+
+def _for_display(df: pd.DataFrame, t: Text) -> pd.DataFrame:
+    """Table values as a reader needs them: p-values as '< 0,001', shares as percentages,
+    years as plain labels. Applied only to display tables, never to results."""
+    out = df.copy()
+    for c in P_COLUMNS:
+        if c in out.columns:
+            out[c] = [t.p(float(v)) if pd.notna(v) else None for v in out[c]]
+    if any(c in out.columns for c in PERCENT_COLUMNS):
+        for c in (*PERCENT_COLUMNS, "ci_low", "ci_high"):
+            if c in out.columns:
+                out[c] = out[c].astype(float) * 100
+    if "year" in out.columns:
+        out["year"] = out["year"].astype(str)
+    return out
 
 
 def _term_label(term: str, t: Text) -> str:

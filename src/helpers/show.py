@@ -23,9 +23,9 @@ CSS = """
 .asn-banner {border: 3px solid #b2182b; background: #fde0dd; padding: 12px 16px; margin: 8px 0 16px 0;
              font-weight: bold; color: #67001f; font-size: 1.05em;}
 .asn-table {border-collapse: collapse; margin: 6px 0 14px 0; font-size: 0.9em;}
-.asn-table th {background: #f0f0f0; text-align: left; padding: 4px 8px; border-bottom: 1px solid #999;}
-.asn-table td {padding: 3px 8px; border-bottom: 1px solid #ddd; text-align: left;}
-.asn-table td.num {text-align: right; font-variant-numeric: tabular-nums;}
+table.asn-table th {background: #f0f0f0; text-align: left !important; padding: 4px 8px; border-bottom: 1px solid #999;}
+table.asn-table td {padding: 3px 8px; border-bottom: 1px solid #ddd; text-align: left !important;}
+table.asn-table td.num {text-align: right !important; font-variant-numeric: tabular-nums;}
 .asn-caption {color: #555; font-size: 0.85em; margin-bottom: 10px;}
 .asn-rec li {margin-bottom: 6px;}
 </style>
