@@ -135,3 +135,16 @@ def test_headline_metrics_are_json_plain(sections):
     json.dumps(metrics)
     assert metrics["participants"] == data.participants["participant_key"].nunique()
     assert math.isfinite(metrics["learning_d_z"])
+
+
+def test_cross_region_pooling_reflects_planted_regional_differences(sample_data):
+    """Regional offsets of the learning gain are planted (helpers.synth.REGIONS): pooling finds
+    heterogeneity, and the pooled gain lies within the range of the regional gains."""
+    cross = report.cross_region(sample_data, "id")
+    effects = cross.studies["effect"]
+    assert cross.pooled.k == 4
+    assert effects.min() < cross.pooled.estimate < effects.max()
+    assert cross.pooled.i2 > 0.5
+    salatiga = cross.metrics["salatiga"]["learning_mean_diff"]
+    sawahlunto = cross.metrics["sawahlunto"]["learning_mean_diff"]
+    assert salatiga > sawahlunto  # planted offsets +2 and -1 points

@@ -691,10 +691,11 @@ def cross_region(dataset: ProcessedDataset, lang: str = "id", method: str = "pm"
     studies = pooled.studies.copy()
     pooled_row = {"estimate": pooled.estimate, "ci_low": pooled.ci_low, "ci_high": pooled.ci_high,
                   "label": "Gabungan (efek acak)" if lang == "id" else "Pooled (random effects)"}
-    pooled_table = pd.DataFrame([{"k": pooled.k, "estimate": pooled.estimate, "ci_low": pooled.ci_low,
-                                  "ci_high": pooled.ci_high, "tau2": pooled.tau2, "I2": pooled.i2,
-                                  "Q": pooled.q, "p (Q)": pooled.q_p}])
-    paragraphs = [t("cross.pooled", method=pooled.method, est=t.num(pooled.estimate),
+    pooled_table = pd.DataFrame([{"k": int(pooled.k), "estimate": pooled.estimate, "ci_low": pooled.ci_low,
+                                  "ci_high": pooled.ci_high, "tau2": pooled.tau2, "I² (%)": 100 * pooled.i2,
+                                  "Q": pooled.q, "p (Q)": t.p(pooled.q_p)}])
+    paragraphs = [t("cross.pooled", method="Paule-Mandel" if method == "pm" else "DerSimonian-Laird",
+                    est=t.num(pooled.estimate),
                     ci=t.ci(pooled.ci_low, pooled.ci_high),
                     i2=t.pct(pooled.i2) if pooled.i2 is not None and math.isfinite(pooled.i2) else "–",
                     tau2=t.num(pooled.tau2), k=pooled.k)]
