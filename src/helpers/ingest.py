@@ -21,9 +21,10 @@ from . import paths
 from .config import Contract, DatasetSpec, FileSpec, TableSpec, load_contract, load_dataset_spec
 from .errors import DataContractError
 from .privacy import pseudonymise, resolve_key, scrub_text
-from .readers import read_table
+from .readers import RawTable, read_raw
 from .validate import (SOURCE_FILE, SOURCE_ROW, ColumnParser, Problem, TableResult, check_columns,
-                       check_rows, duplicate_problems, programme_date_problems, reference_problems)
+                       check_rows, duplicate_problems, empty_column, programme_date_problems,
+                       reference_problems)
 
 PARTICIPANT_KEY = "participant_key"
 
@@ -57,59 +58,85 @@ def sha256_file(path: Path) -> str:
 def run_checks(dataset_dir: Path) -> IngestResult:
     """Read and validate every table of a raw dataset without writing anything.
 
-    Raises DataContractError for fatal problems (missing file or column, no key for real data);
-    row-level problems are returned in the result with the rows quarantined.
+    Raises DataContractError for fatal problems (missing file or column, a mapping that matches
+    nothing, no key for real data); row-level problems are returned in the result with the rows
+    quarantined. Raw files are only ever opened for reading.
     """
     dataset_dir = Path(dataset_dir)
     spec = load_dataset_spec(dataset_dir)
     contract = load_contract()
-    key = resolve_key(spec.name, spec.synthetic, spec.pseudonym_key)
+    key = resolve_key(spec.name, spec.synthetic, spec.pseudonym_key, str(dataset_dir / "dataset.yml"))
+    for name, fspecs in spec.files.items():  # all fatal file problems before any reading
+        for fspec in fspecs:
+            if not (dataset_dir / fspec.path).is_file():
+                raise DataContractError(str(dataset_dir / fspec.path), "missing-file",
+                                        f"dataset.yml lists this file for table '{name}' but it does not exist: "
+                                        "fix the path under files: or add the file")
     results: dict[str, TableResult] = {}
     hashes: dict[str, str] = {}
     accepted: dict[str, pd.DataFrame] = {}
     for name in contract.order:
-        fspec = spec.files.get(name)
-        if fspec is None:
+        if name not in spec.files:
             continue
-        path = dataset_dir / fspec.path
-        if not path.is_file():
-            raise DataContractError(str(path), "missing-file",
-                                    f"dataset.yml lists this file for table '{name}' but it does not exist")
-        hashes[fspec.path] = sha256_file(path)
-        raw = read_table(path, fspec, contract.tables[name])
-        results[name], accepted[name] = _check_table(contract.tables[name], raw, fspec, spec,
-                                                     contract, key, accepted)
+        table = contract.tables[name]
+        raws = []
+        for fspec in spec.files[name]:
+            path = dataset_dir / fspec.path
+            hashes[fspec.path] = sha256_file(path)
+            raws.append((fspec, read_raw(path, fspec, table)))
+        results[name], accepted[name] = _check_table(table, raws, spec, contract, key, accepted)
     problems = [p for r in results.values() for p in r.problems]
     return IngestResult(spec, results, hashes, problems)
 
 
-def _check_table(table: TableSpec, raw: pd.DataFrame, fspec: FileSpec, spec: DatasetSpec,
+def _check_table(table: TableSpec, raws: list[tuple[FileSpec, RawTable]], spec: DatasetSpec,
                  contract: Contract, key: bytes, accepted: dict[str, pd.DataFrame]
                  ) -> tuple[TableResult, pd.DataFrame]:
-    """Check one table; return its result and its accepted rows before pseudonymisation.
+    """Check one table (one or more files); return its result and its accepted rows before
+    pseudonymisation.
 
     ``accepted`` holds the latter for the tables checked so far, for reference checks; it lives
     only in memory for the length of the run.
     """
-    file_label = fspec.path
-    likert_sets = {**spec.likert, **fspec.likert}
-    parser = ColumnParser(contract, spec, likert_sets)
-    typed, problems = check_columns(table, raw, parser, file_label)
-    rows = raw[SOURCE_ROW]
-    problems += check_rows(table, typed, spec, file_label, rows)
-    bad_rows = {p.row for p in problems}
-    keep = ~rows.isin(bad_rows)
-    problems += reference_problems(table, typed, accepted, file_label, rows, keep)
+    frames, typed_parts, problems = [], [], []
+    offset = 0
+    for fspec, rt in raws:
+        frame = rt.frame.set_axis(pd.RangeIndex(offset, offset + len(rt.frame)))
+        offset += len(frame)
+        parser = ColumnParser(contract, spec, {**spec.likert, **fspec.likert}, fspec.decimal, fspec.date_order)
+        typed, found = check_columns(table, frame, parser, fspec.path)
+        frames.append(frame)
+        typed_parts.append(typed)
+        problems += found
+    raw = pd.concat(frames) if len(frames) > 1 else frames[0]
+    present = [c for c in table.columns if any(c in t.columns for t in typed_parts)]
+    typed = pd.concat([t.reindex(columns=present).assign(**{c: empty_column(table.columns[c], t.index)
+                                                             for c in present if c not in t.columns})
+                       for t in typed_parts]) if len(typed_parts) > 1 else typed_parts[0]
+    source = raw[[SOURCE_FILE, SOURCE_ROW]]
+    position = {(f, int(r)): i for i, f, r in zip(raw.index, raw[SOURCE_FILE], raw[SOURCE_ROW])}
+
+    def keep_mask() -> pd.Series:
+        bad = {position[(p.file, p.row)] for p in problems}
+        return pd.Series(~raw.index.isin(list(bad)), index=raw.index)
+
+    problems += check_rows(table, typed, spec, source)
+    keep = keep_mask()
+    problems += reference_problems(table, typed, accepted, source, keep)
     if "programs" in accepted:
-        problems += programme_date_problems(table, typed, accepted["programs"], file_label, rows, keep)
-    keep = ~rows.isin({p.row for p in problems})
-    problems += duplicate_problems(table, typed, file_label, rows, keep)
-    keep = ~rows.isin({p.row for p in problems})
+        problems += programme_date_problems(table, typed, accepted["programs"], source, keep)
+    keep = keep_mask()
+    problems += duplicate_problems(table, typed, source, keep)
+    keep = keep_mask()
+    file_order = {fspec.path: i for i, (fspec, _) in enumerate(raws)}
+    problems.sort(key=lambda p: (file_order.get(p.file, 0), p.row))  # stable: rule order within a row
 
     good = typed[keep].copy()
     quarantined = _quarantine_frame(table, raw[~keep], problems, key)
     protected = _protect(table, good.copy(), key)
-    return TableResult(table.name, len(raw), protected.reset_index(drop=True), quarantined, problems), good
+    blank = sum(rt.blank_rows for _, rt in raws)
+    return (TableResult(table.name, len(raw), protected.reset_index(drop=True), quarantined, problems, blank),
+            good)
 
 
 def _protect(table: TableSpec, df: pd.DataFrame, key: bytes) -> pd.DataFrame:
@@ -131,23 +158,28 @@ def _protect(table: TableSpec, df: pd.DataFrame, key: bytes) -> pd.DataFrame:
 
 def _quarantine_frame(table: TableSpec, raw_bad: pd.DataFrame, problems: list[Problem],
                       key: bytes) -> pd.DataFrame:
-    """Rejected rows with their values as read, personal fields pseudonymised or dropped."""
-    reasons: dict[int, list[str]] = {}
+    """Rejected rows with their values as read, personal data protected, and the reasons.
+
+    The NIP becomes its pseudonym (so the row can be matched with the accepted tables), names
+    and other personal columns are dropped, and every other value is scrubbed of e-mail
+    addresses, phone numbers and NIP-like digit runs: a respondent may type them anywhere.
+    """
+    reasons: dict[tuple[str, int], list[str]] = {}
     for p in problems:
-        reasons.setdefault(p.row, []).append(f"{p.column}: {p.message} [{p.rule}]")
-    out = raw_bad.copy()
+        reasons.setdefault((p.file, p.row), []).append(f"{p.column}: {p.message} [{p.rule}]")
+    out = pd.DataFrame(index=raw_bad.index)
+    out["reason"] = ["; ".join(reasons.get((f, int(r)), [])) for f, r in
+                     zip(raw_bad[SOURCE_FILE], raw_bad[SOURCE_ROW])]
+    out[SOURCE_FILE] = raw_bad[SOURCE_FILE]
+    out[SOURCE_ROW] = raw_bad[SOURCE_ROW].astype(int)
     for name, col in table.columns.items():
-        if name in out.columns and col.type == "nip":
-            out[PARTICIPANT_KEY] = out[name].map(lambda v: pseudonymise(v, key) if v else "")
-            out = out.drop(columns=[name])
-        elif name in out.columns and col.personal:
-            out = out.drop(columns=[name])
-        elif name in out.columns and col.type == "text":
-            out[name] = out[name].map(lambda v: scrub_text(v) if isinstance(v, str) else v)
-    # Columns outside the contract may hold anything (e-mail, phone): never copy them.
-    keep = [c for c in out.columns if c in table.columns or c in (PARTICIPANT_KEY, SOURCE_FILE, SOURCE_ROW)]
-    out = out[keep]
-    out.insert(0, "reason", out[SOURCE_ROW].map(lambda r: "; ".join(reasons.get(int(r), []))))
+        if name not in raw_bad.columns:
+            continue
+        values = raw_bad[name].map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
+        if col.type == "nip":
+            out.insert(3, PARTICIPANT_KEY, values.map(lambda v: pseudonymise(v, key) if v.strip() else ""))
+        elif not col.personal:  # columns outside the contract never get here: the reader drops them
+            out[name] = values.map(scrub_text)
     return out.reset_index(drop=True)
 
 
@@ -165,6 +197,7 @@ def manifest(result: IngestResult) -> dict:
         "inputs": result.input_hashes,
         "tables": result.counts,
         "problems_by_rule": _problem_counts(result.problems),
+        "blank_rows_skipped": {name: r.blank_rows for name, r in result.tables.items() if r.blank_rows},
         "planted_effects": list(spec.planted_effects),
     }
 
@@ -198,12 +231,22 @@ def write_processed(result: IngestResult, out_dir: Path | None = None) -> Path:
 
 
 def _swap_in(tmp: Path, dest: Path) -> None:
-    """Replace ``dest`` by ``tmp``: two renames on one filesystem, the old copy removed last."""
+    """Replace ``dest`` by ``tmp``: two renames on one filesystem, the old copy removed last.
+
+    If the second rename fails the old copy is put back, so ``dest`` is never left missing.
+    """
     old = None
     if dest.exists():
         old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
+        if old.exists():
+            shutil.rmtree(old)
         os.replace(dest, old)
-    os.replace(tmp, dest)
+    try:
+        os.replace(tmp, dest)
+    except BaseException:
+        if old is not None:
+            os.replace(old, dest)
+        raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 

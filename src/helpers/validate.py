@@ -8,6 +8,7 @@ rejected. Rows are only ever moved between "accepted" and "quarantined", so for 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -15,10 +16,11 @@ import numpy as np
 import pandas as pd
 
 from .config import ColumnSpec, Contract, DatasetSpec, TableSpec
-from .privacy import nip_problem
+from .privacy import nip_problem, scrub_text
 
 SOURCE_FILE = "_source_file"
 SOURCE_ROW = "_source_row"
+READ_PROBLEM = "_read_problem"  # set by the reader for a malformed line (e.g. too many fields)
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,9 @@ class TableResult:
     name: str
     rows_read: int
     accepted: pd.DataFrame
-    quarantined: pd.DataFrame  # raw string values + _source_file, _source_row, _reasons
+    quarantined: pd.DataFrame  # reason + values as read (personal data protected) + source file/row
     problems: list[Problem] = field(default_factory=list)
+    blank_rows: int = 0  # rows with no value at all (e.g. Excel's formatted empty lines): skipped, not data
 
     @property
     def counts(self) -> dict[str, int]:
@@ -58,69 +61,133 @@ class TableResult:
 # Each parser takes a non-blank stripped string and returns the parsed value or raises
 # ValueError with a message that tells the researcher what was expected.
 
-_NUMBER_RE = re.compile(r"^[+-]?(\d+|\d{1,3}([.,\s]\d{3})+)?([.,]\d+)?$")
+_MAX_EXACT = 2**53  # larger whole numbers cannot be stored exactly; no count in this contract gets near
+_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u2212": "-"})
 
 
-def parse_number(text: str) -> float:
+def parse_number(text: str, decimal: str = "auto", rupiah: bool = False) -> float:
     """Parse a number written the Indonesian or the English way.
 
-    ``"1.234,5"`` and ``"1,234.5"`` are 1234.5 (the last separator is the decimal mark);
-    ``"67,5"`` is 67.5 (a lone comma is a decimal comma, as in the id_ID locale);
-    ``"1.234.567"`` is 1234567 (repeated dots are thousands separators).
+    Parameters
+    ----------
+    text : str
+        The cell as read, e.g. ``"67,5"``, ``"1.234.000"``, ``"1,234.5"``, ``"1 234"``.
+    decimal : {"auto", "comma", "point"}
+        The file's decimal mark. ``comma`` is the id_ID locale (``"1.234,5"``); ``point`` en_US.
+        ``auto`` reads the last of two different separators as the decimal mark, a repeated one
+        as a thousands separator, and a lone one as the decimal mark (``"67,5"`` is 67.5).
+    rupiah : bool
+        An amount in rupiah: ``Rp`` and a trailing ``,-`` are allowed, and under ``auto`` a lone
+        separator followed by exactly three digits groups thousands (``"1.500"`` is 1500).
+
+    Examples
+    --------
+    >>> parse_number("1.234,5"), parse_number("67,5"), parse_number("1.234.000")
+    (1234.5, 67.5, 1234000.0)
+    >>> parse_number("Rp 1.500,-", rupiah=True)
+    1500.0
     """
-    s = text.replace("\u00a0", " ").strip()
-    if not s or not _NUMBER_RE.match(s.replace(" ", "") if " " in s and "," in s else s):
+    s = text.translate(_SPACES).strip()
+    if rupiah:
+        s = re.sub(r"^(Rp\.?|IDR)\s*", "", s, flags=re.IGNORECASE)
+        s = re.sub(r"[,.]-$", "", s).strip()
+    sign = ""
+    if s[:1] in "+-":
+        sign, s = s[:1], s[1:].strip()
+    if not re.fullmatch(r"[0-9., ]*[0-9][0-9., ]*", s):
         raise ValueError("not a number (use digits, with a decimal comma or point)")
-    s = s.replace(" ", "")
-    if "," in s and "." in s:
-        if s.rfind(",") > s.rfind("."):
-            s = s.replace(".", "").replace(",", ".")
-        else:
-            s = s.replace(",", "")
-    elif "," in s:
-        s = s.replace(",", ".") if s.count(",") == 1 else s.replace(",", "")
-    elif s.count(".") > 1:
-        s = s.replace(".", "")
-    return float(s)
+    s = re.sub(r"(?<=[0-9]) (?=[0-9]{3}([^0-9]|$))", "_", s)  # "1 234 567": a space groups thousands
+    if not re.fullmatch(r"[0-9.,_]+", s):
+        raise ValueError("not a number (use digits, with a decimal comma or point)")
+    point, comma = s.count("."), s.count(",")
+    if decimal == "comma":
+        dec, group = ",", "."
+    elif decimal == "point":
+        dec, group = ".", ","
+    elif point and comma:
+        dec, group = (",", ".") if s.rfind(",") > s.rfind(".") else (".", ",")
+    elif point + comma == 0:
+        dec, group = ".", ","
+    else:
+        mark = "." if point else ","
+        other = "," if mark == "." else "."
+        lone_group = rupiah and re.fullmatch(r"\d{1,3}[.,]\d{3}", s)
+        dec, group = (other, mark) if point + comma > 1 or lone_group else (mark, other)
+    m = re.fullmatch(rf"([0-9]+|[0-9]{{1,3}}(?:[{re.escape(group)}_][0-9]{{3}})+)?(?:{re.escape(dec)}([0-9]+))?", s)
+    if not m or (m.group(1) is None and m.group(2) is None):
+        raise ValueError(f"not a number (decimal mark '{dec}', thousands grouped by '{group}')")
+    value = float(sign + re.sub(r"[^0-9]", "", m.group(1) or "0") + "." + (m.group(2) or "0"))
+    if not math.isfinite(value) or abs(value) >= _MAX_EXACT:
+        raise RuleError("range", "number too large")
+    return value
 
 
-_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%Y/%m/%d", "%d-%m-%Y", "%Y-%m-%d %H:%M:%S",
-                 "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M",
-                 "%Y/%m/%d %I:%M:%S %p", "%Y/%m/%d %H:%M:%S")
+_DATE_FORMATS = {
+    "dmy": ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"),
+    "mdy": ("%m/%d/%Y", "%m-%d-%Y"),
+}
+_ISO_FORMATS = ("%Y-%m-%d", "%Y/%m/%d")
+_TIME_FORMATS = ("", " %H:%M:%S", " %H:%M", "T%H:%M:%S", "T%H:%M", " %I:%M:%S %p", " %I:%M %p")
 _GMT_SUFFIX = re.compile(r"\s*(GMT|UTC)\s*[+-]\d{1,2}(:?\d{2})?$", re.IGNORECASE)
-_FRACTION = re.compile(r"(T\d{2}:\d{2}:\d{2})\.\d+([+-]\d{2}:?\d{2}|Z)?$")
+_OFFSET = re.compile(r"(\d{2}:\d{2}(:\d{2})?)(\.\d+)?\s*([+-]\d{2}:?\d{2}|Z)?$")
+_MONTHS = {"jan": 1, "januari": 1, "january": 1, "feb": 2, "februari": 2, "pebruari": 2, "february": 2,
+           "mar": 3, "maret": 3, "march": 3, "apr": 4, "april": 4, "mei": 5, "may": 5,
+           "jun": 6, "juni": 6, "june": 6, "jul": 7, "juli": 7, "july": 7,
+           "agu": 8, "agt": 8, "ags": 8, "agustus": 8, "aug": 8, "august": 8,
+           "sep": 9, "sept": 9, "september": 9, "okt": 10, "oktober": 10, "oct": 10, "october": 10,
+           "nov": 11, "nop": 11, "nopember": 11, "november": 11,
+           "des": 12, "desember": 12, "dec": 12, "december": 12}
+_WORD_DATE = re.compile(r"(\d{1,2})[ -]([A-Za-z]+)\.?[ -](\d{4})")
 
 
-def parse_datetime(text: str) -> dt.datetime:
+def parse_datetime(text: str, date_order: str = "dmy") -> dt.datetime:
     """Parse dates as survey tools export them; local clock time is kept, the offset dropped.
 
-    Accepts ISO dates and times, ``dd/mm/yyyy`` (Indonesian Sheets locale), Google Forms'
-    ``2024/03/05 10:22:13 AM GMT+7`` and Kobo's ``2024-03-05T10:22:13.123+07:00``.
+    Accepts ISO dates and times, ``dd/mm/yyyy`` (Indonesian Sheets locale; ``mm/dd/yyyy`` with
+    ``date_order="mdy"``), Google Forms' ``2024/03/05 10:22:13 AM GMT+7``, Kobo's
+    ``2024-03-05T10:22:13.123+07:00`` and month names (``5 Maret 2024``, ``5-Mar-2024``).
+
+    Examples
+    --------
+    >>> parse_datetime("2024/03/05 10:22:13 PM GMT+7")
+    datetime.datetime(2024, 3, 5, 22, 22, 13)
+    >>> parse_datetime("05/03/2024").date()
+    datetime.date(2024, 3, 5)
     """
-    s = _GMT_SUFFIX.sub("", text.strip())
-    s = _FRACTION.sub(r"\1", s)
-    s = re.sub(r"(T\d{2}:\d{2}:\d{2})([+-]\d{2}:?\d{2}|Z)$", r"\1", s)
-    for fmt in _DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(s, fmt)
-        except ValueError:
-            continue
-    raise ValueError("not a date (expected YYYY-MM-DD or DD/MM/YYYY)")
+    s = " ".join(text.split())
+    s = _GMT_SUFFIX.sub("", s)
+    s = _OFFSET.sub(r"\1", s)
+    word = _WORD_DATE.fullmatch(s)
+    if word and word.group(2).lower() in _MONTHS:
+        s = f"{word.group(3)}-{_MONTHS[word.group(2).lower()]:02d}-{int(word.group(1)):02d}"
+    for date_fmt in _ISO_FORMATS + _DATE_FORMATS.get(date_order, _DATE_FORMATS["dmy"]):
+        for time_fmt in _TIME_FORMATS:
+            try:
+                return dt.datetime.strptime(s, date_fmt + time_fmt)
+            except ValueError:
+                continue
+    example = "DD/MM/YYYY" if date_order == "dmy" else "MM/DD/YYYY"
+    raise ValueError(f"not a date (expected YYYY-MM-DD or {example})")
 
 
-def parse_month(text: str) -> str:
-    """Parse a month as ``YYYY-MM`` (also ``MM/YYYY`` or a full date)."""
-    s = text.strip()
-    m = re.fullmatch(r"(\d{4})[-/](\d{1,2})", s) or None
-    if m is None:
-        m2 = re.fullmatch(r"(\d{1,2})[-/](\d{4})", s)
-        if m2:
-            year, month = int(m2.group(2)), int(m2.group(1))
-        else:
-            d = parse_datetime(s)
-            year, month = d.year, d.month
-    else:
+def parse_month(text: str, date_order: str = "dmy") -> str:
+    """Parse a month as ``YYYY-MM`` (also ``MM/YYYY``, ``Maret 2024`` or a full date)."""
+    s = " ".join(text.split())
+    m = re.fullmatch(r"(\d{4})[-/.](\d{1,2})", s)
+    m2 = re.fullmatch(r"(\d{1,2})[-/.](\d{4})", s)
+    m3 = re.fullmatch(r"([A-Za-z]+)\.?[ -](\d{4})", s)
+    if m:
         year, month = int(m.group(1)), int(m.group(2))
+    elif m2:
+        year, month = int(m2.group(2)), int(m2.group(1))
+    elif m3 and m3.group(1).lower() in _MONTHS:
+        year, month = int(m3.group(2)), _MONTHS[m3.group(1).lower()]
+    else:
+        try:
+            d = parse_datetime(s, date_order)
+        except ValueError:
+            raise ValueError("not a month (expected YYYY-MM)") from None
+        year, month = d.year, d.month
     if not 1 <= month <= 12:
         raise ValueError("not a month (expected YYYY-MM)")
     return f"{year:04d}-{month:02d}"
@@ -134,13 +201,27 @@ class RuleError(ValueError):
         self.rule = rule
 
 
-class ColumnParser:
-    """Parse one column of strings into typed values, collecting a message per bad cell."""
+_QUIZ_SCORE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*/\s*(\d+(?:[.,]\d+)?)\s*$")
 
-    def __init__(self, contract: Contract, spec: DatasetSpec, likert_sets: dict[str, str]):
+
+def _fold(text: str) -> str:
+    """Fold a label for matching: case, repeated spaces, and ``_``/``-`` as written by Kobo."""
+    return " ".join(text.lower().replace("_", " ").split())
+
+
+class ColumnParser:
+    """Parse one column of strings into typed values, collecting a message per bad cell.
+
+    ``decimal`` and ``date_order`` are the reading conventions of the file being parsed.
+    """
+
+    def __init__(self, contract: Contract, spec: DatasetSpec, likert_sets: dict[str, str],
+                 decimal: str = "auto", date_order: str = "dmy"):
         self.contract = contract
         self.regions = set(spec.region_ids)
         self.likert_sets = likert_sets
+        self.decimal = decimal
+        self.date_order = date_order
 
     def parse(self, col: ColumnSpec, text: str):
         t = col.type
@@ -148,25 +229,27 @@ class ColumnParser:
             return text
         if t == "region":
             if text not in self.regions:
-                raise ValueError(f"unknown region id (dataset.yml declares: {', '.join(sorted(self.regions))})")
+                raise RuleError("region",
+                                f"unknown region id (dataset.yml declares: {', '.join(sorted(self.regions))})")
             return text
         if t in ("int", "float"):
-            x = parse_number(text)
+            x = self._number(col, text)
             if t == "int" and not float(x).is_integer():
                 raise ValueError("must be a whole number")
             self._range(col, x)
             return int(x) if t == "int" else x
         if t == "date":
-            return parse_datetime(text).date()
+            return parse_datetime(text, self.date_order).date()
         if t == "datetime":
-            return parse_datetime(text)
+            return parse_datetime(text, self.date_order)
         if t == "month":
-            return parse_month(text)
+            return parse_month(text, self.date_order)
         if t == "enum":
-            lowered = {v.lower(): v for v in col.values}
-            if text.lower() not in lowered:
+            folded = {_fold(v).replace("-", " "): v for v in col.values}
+            hit = folded.get(_fold(text).replace("-", " "))
+            if hit is None:
                 raise ValueError(f"not one of: {', '.join(col.values)}")
-            return lowered[text.lower()]
+            return hit
         if t == "yesno":
             v = self.contract.yesno.get(text.lower())
             if v is None:
@@ -175,7 +258,7 @@ class ColumnParser:
         if t == "likert":
             return self._likert(col, text)
         if t == "likert4":
-            x = parse_number(text)
+            x = parse_number(text, self.decimal)
             if x not in (1, 2, 3, 4):
                 raise RuleError("range", "SKM answers are scored 1-4 (PermenPANRB 14/2017)")
             return int(x)
@@ -186,6 +269,16 @@ class ColumnParser:
             return re.sub(r"\D", "", text)
         raise AssertionError(f"unknown column type {t!r} in contract.yml")  # a bug, not user input
 
+    def _number(self, col: ColumnSpec, text: str) -> float:
+        if col.score:
+            quiz = _QUIZ_SCORE.match(text)
+            if quiz:  # Google Forms quiz: "points / total" -> per cent
+                points, total = (parse_number(g, "auto") for g in quiz.groups())
+                if total <= 0:
+                    raise ValueError("quiz score with a total of 0 points")
+                return round(100 * points / total, 2)
+        return parse_number(text, self.decimal, rupiah=col.currency)
+
     def _range(self, col: ColumnSpec, x: float) -> None:
         if col.min is not None and x < col.min or col.max is not None and x > col.max:
             raise RuleError("range", f"out of range {col.min:g}-{col.max:g}" if col.max is not None
@@ -194,41 +287,73 @@ class ColumnParser:
     def _likert(self, col: ColumnSpec, text: str) -> int:
         label_set = self.likert_sets.get(col.name, "agreement")
         labels = self.contract.likert_labels[label_set]
-        key = " ".join(text.lower().split())
+        key = _fold(text)
         if key in labels:
             return labels[key]
         # Google Forms linear scales export the number itself, sometimes "5 - Sangat Setuju".
         m = re.match(r"^([1-5])(\s*[-.:)]\s*(.*))?$", key)
         if m and (m.group(3) is None or labels.get(m.group(3).strip()) in (None, int(m.group(1)))):
             return int(m.group(1))
-        raise ValueError(f"not a label of the '{label_set}' scale (e.g. {', '.join(list(labels)[:5])})")
+        if re.fullmatch(r"[+-]?\d+([.,]\d+)?", key):
+            raise RuleError("range", "out of range: Likert answers are 1-5")
+        canonical = {}
+        for label, value in labels.items():
+            canonical.setdefault(value, label)
+        shown = ", ".join(f"{label}={value}" for value, label in sorted(canonical.items()))
+        raise RuleError("likert", f"not a label of the '{label_set}' scale ({shown}, or 1-5)")
 
 
 # ---------------------------------------------------------------- table checks
 
+PERSONAL_SHOWN = "(personal data, not shown)"
+
+
+def shown_value(col: ColumnSpec | None, text: str) -> str:
+    """A cell as it may appear in a message: personal columns hidden, free text scrubbed."""
+    if col is not None and col.personal:
+        return PERSONAL_SHOWN
+    return scrub_text(text)
+
+
 def check_columns(table: TableSpec, raw: pd.DataFrame, parser: ColumnParser,
                   file_label: str) -> tuple[pd.DataFrame, list[Problem]]:
-    """Parse each contract column of ``raw`` (all strings) and return typed values + problems."""
+    """Parse each contract column of ``raw`` (all strings) and return typed values + problems.
+
+    ``raw`` is what ``helpers.readers`` returns: contract columns as text, the spreadsheet row
+    number in ``_source_row`` and, where the reader found a malformed line, ``_read_problem``.
+    """
     problems: list[Problem] = []
+    rows = raw[SOURCE_ROW].tolist()
+    if READ_PROBLEM in raw.columns:
+        for text, row in zip(raw[READ_PROBLEM].tolist(), rows):
+            if text:
+                problems.append(Problem(table.name, file_label, int(row), "(row)", "", "field-count", text))
+    blank = {name: raw[name].map(lambda v: v is None or str(v).strip() == "")
+             for name in table.columns if name in raw.columns}
     typed = {}
     for name, col in table.columns.items():
         if name not in raw.columns:  # optional column absent (required ones are checked earlier)
             continue
+        needed_by = [r for r in table.requires if r.then_filled == name and r.if_filled in blank]
         out = []
-        for text, row in zip(raw[name].tolist(), raw[SOURCE_ROW].tolist()):
+        for i, (text, row) in enumerate(zip(raw[name].tolist(), rows)):
             text = "" if text is None else str(text).strip()
             if text == "":
-                if not col.nullable:
-                    problems.append(Problem(table.name, file_label, row, name, "", "required",
+                broken = [r for r in needed_by if not blank[r.if_filled].iat[i]]
+                if broken:
+                    problems.append(Problem(table.name, file_label, int(row), name, "", broken[0].rule,
+                                            broken[0].message))
+                elif not col.nullable:
+                    problems.append(Problem(table.name, file_label, int(row), name, "", "required",
                                             f"'{name}' is blank but required"))
                 out.append(None)
                 continue
             try:
                 out.append(parser.parse(col, text))
             except ValueError as exc:
-                shown = "(personal data, not shown)" if col.personal else text
                 rule = exc.rule if isinstance(exc, RuleError) else col.type
-                problems.append(Problem(table.name, file_label, row, name, shown, rule, str(exc)))
+                problems.append(Problem(table.name, file_label, int(row), name, shown_value(col, text), rule,
+                                        str(exc)))
                 out.append(None)
         typed[name] = pd.Series(out, index=raw.index, dtype=_dtype(col))
     return pd.DataFrame(typed, index=raw.index), problems
@@ -239,76 +364,107 @@ def _dtype(col: ColumnSpec) -> str | None:
             "yesno": "boolean", "date": "object", "datetime": "object"}.get(col.type, "string")
 
 
-def check_rows(table: TableSpec, typed: pd.DataFrame, spec: DatasetSpec, file_label: str,
-               source_rows: pd.Series) -> list[Problem]:
-    """Rules across the columns of one row: date order, dataset period."""
+def empty_column(col: ColumnSpec, index: pd.Index) -> pd.Series:
+    """An all-missing column of the right dtype, for a file that lacks an optional column."""
+    return pd.Series([None] * len(index), index=index, dtype=_dtype(col))
+
+
+def _where(source: pd.DataFrame, idx) -> tuple[str, int]:
+    return str(source.at[idx, SOURCE_FILE]), int(source.at[idx, SOURCE_ROW])
+
+
+def check_rows(table: TableSpec, typed: pd.DataFrame, spec: DatasetSpec,
+               source: pd.DataFrame) -> list[Problem]:
+    """Rules across the columns of one row: dates inside the dataset period, date order.
+
+    ``source`` holds ``_source_file`` and ``_source_row`` for every row of ``typed`` (same index).
+    """
     problems = []
-    start = pd.Timestamp(spec.period_start).date() if spec.period_start else None
-    end = pd.Timestamp(spec.period_end).date() if spec.period_end else None
+    start = dt.date.fromisoformat(spec.period_start) if spec.period_start else None
+    end = dt.date.fromisoformat(spec.period_end) if spec.period_end else None
+    period = f"{start or '…'} to {end or '…'}"
     for name, col in table.columns.items():
-        if name not in typed.columns or col.type not in ("date", "datetime", "month") or start is None:
+        if name not in typed.columns or col.type not in ("date", "datetime", "month"):
+            continue
+        if start is None and end is None:
             continue
         for idx, v in typed[name].items():
             if v is None or v is pd.NA:
                 continue
-            day = (dt.date(int(v[:4]), int(v[5:7]), 1) if col.type == "month"
-                   else v.date() if isinstance(v, dt.datetime) else v)
-            first_of_start = start.replace(day=1)
-            if day < (first_of_start if col.type == "month" else start) or day > end:
-                problems.append(Problem(table.name, file_label, int(source_rows[idx]), name, str(v),
-                                        "period", f"outside the dataset period {start} to {end}"))
+            if col.type == "month":  # a month counts if any of its days is inside the period
+                first = dt.date(int(v[:4]), int(v[5:7]), 1)
+                last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+            else:
+                first = last = v.date() if isinstance(v, dt.datetime) else v
+            if (start is not None and last < start) or (end is not None and first > end):
+                file, row = _where(source, idx)
+                problems.append(Problem(table.name, file, row, name, str(v), "period",
+                                        f"outside the dataset period {period} (dataset.yml)"))
     if "start_date" in typed.columns and "end_date" in typed.columns:
         bad = typed["start_date"].notna() & typed["end_date"].notna()
         for idx in typed.index[bad]:
             if typed.at[idx, "end_date"] < typed.at[idx, "start_date"]:
-                problems.append(Problem(table.name, file_label, int(source_rows[idx]), "end_date",
-                                        str(typed.at[idx, "end_date"]), "date-order",
-                                        "end_date is before start_date"))
+                file, row = _where(source, idx)
+                problems.append(Problem(table.name, file, row, "end_date", str(typed.at[idx, "end_date"]),
+                                        "date-order", "end_date is before start_date"))
     return problems
 
 
-def duplicate_problems(table: TableSpec, typed: pd.DataFrame, file_label: str,
-                       source_rows: pd.Series, keep_mask: pd.Series) -> list[Problem]:
-    """Quarantine duplicate keys: keep the latest submission (if ``latest``) or the first row."""
+def duplicate_problems(table: TableSpec, typed: pd.DataFrame, source: pd.DataFrame,
+                       keep_mask: pd.Series) -> list[Problem]:
+    """Quarantine duplicate keys: keep the latest submission (if ``latest``) or the first row.
+
+    Among submissions with the same ``latest`` time (or none), the one read last wins: exports
+    list submissions in the order they arrived.
+    """
     if not table.unique:
         return []
     cand = typed[keep_mask]
+    key = ", ".join(table.unique)
     if table.latest and table.latest in cand.columns:
-        order = cand.assign(_order=np.arange(len(cand))).sort_values(
-            [table.latest, "_order"], na_position="first", kind="stable")
-        dup = order.duplicated(list(table.unique), keep="last")
-        how = f"keeping the latest {table.latest}"
+        times = cand[table.latest].map(lambda v: pd.NaT if v is None or v is pd.NA else pd.Timestamp(v))
+        order = cand.assign(_t=times, _order=np.arange(len(cand))).sort_values(
+            ["_t", "_order"], na_position="first", kind="stable")
+        keep_which = "last"
+        how = f"the latest {table.latest}"
     else:
-        dup = cand.duplicated(list(table.unique), keep="first")
-        how = "keeping the first"
+        order = cand
+        keep_which = "first"
+        how = "the first"
+    dup = order.duplicated(list(table.unique), keep=keep_which)
+    kept = order[~dup].drop_duplicates(list(table.unique), keep=keep_which)
+    kept_where = {tuple(r): _where(source, i) for i, r in zip(kept.index, kept[list(table.unique)].itertuples(index=False))}
     problems = []
     for idx in dup[dup].index:
-        key = ", ".join(table.unique)
-        problems.append(Problem(table.name, file_label, int(source_rows[idx]), key,
-                                "(duplicate key)", "duplicate",
-                                f"same {key} submitted more than once; {how}"))
+        kfile, krow = kept_where[tuple(order.loc[idx, list(table.unique)])]
+        same = f"row {krow}" if kfile == source.at[idx, SOURCE_FILE] else f"{kfile} row {krow}"
+        file, row = _where(source, idx)
+        problems.append(Problem(table.name, file, row, key, "(duplicate key)", "duplicate",
+                                f"same {key} submitted more than once; {same} is kept ({how})"))
     return problems
 
 
 def reference_problems(table: TableSpec, typed: pd.DataFrame, accepted: dict[str, pd.DataFrame],
-                       file_label: str, source_rows: pd.Series, keep_mask: pd.Series) -> list[Problem]:
+                       source: pd.DataFrame, keep_mask: pd.Series) -> list[Problem]:
     """Rows that point at a participant or programme that is not among accepted rows."""
     problems = []
     for column, target in table.refs.items():
+        if column not in typed.columns:
+            continue
         ttable, tcol = target.split(".")
         known = set(accepted[ttable][tcol].dropna()) if ttable in accepted else set()
         for idx in typed.index[keep_mask]:
             v = typed.at[idx, column]
             if v is None or v is pd.NA or v in known:
                 continue
-            shown = "(personal data, not shown)" if table.columns[column].personal else str(v)
-            problems.append(Problem(table.name, file_label, int(source_rows[idx]), column, shown,
+            file, row = _where(source, idx)
+            problems.append(Problem(table.name, file, row, column, shown_value(table.columns[column], str(v)),
                                     "reference", f"no accepted {ttable} row has this {tcol}"))
     return problems
 
 
 def programme_date_problems(table: TableSpec, typed: pd.DataFrame, programs: pd.DataFrame,
-                            file_label: str, source_rows: pd.Series, keep_mask: pd.Series) -> list[Problem]:
+                            source: pd.DataFrame, keep_mask: pd.Series) -> list[Problem]:
     """Survey and test dates must fall within the programme (30 days before to 365 days after)."""
     date_cols = [c for c, col in table.columns.items()
                  if col.type in ("date", "datetime") and c in typed.columns]
@@ -319,14 +475,14 @@ def programme_date_problems(table: TableSpec, typed: pd.DataFrame, programs: pd.
     for c in date_cols:
         for idx in typed.index[keep_mask]:
             v, pid = typed.at[idx, c], typed.at[idx, "program_id"]
-            if v is None or pid not in spans.index:
+            if v is None or v is pd.NA or pid is pd.NA or pid not in spans.index:
                 continue
             day = v.date() if isinstance(v, dt.datetime) else v
             lo = spans.at[pid, "start_date"] - dt.timedelta(days=30)
             hi = spans.at[pid, "end_date"] + dt.timedelta(days=365)
             if not lo <= day <= hi:
-                problems.append(Problem(table.name, file_label, int(source_rows[idx]), c, str(v),
-                                        "programme-dates",
+                file, row = _where(source, idx)
+                problems.append(Problem(table.name, file, row, c, str(v), "programme-dates",
                                         f"outside programme {pid} ({lo} to {hi}, from 30 days before its start "
                                         "to a year after its end)"))
     return problems
