@@ -16,47 +16,101 @@ from .errors import DataContractError
 DEMO_KEY = b"asn-eval-public-demo-key-not-for-real-data"
 KEY_ENV = "ASN_EVAL_PSEUDONYM_KEY"
 KEY_FILE_ENV = "ASN_EVAL_PSEUDONYM_KEY_FILE"
+# A key is the only secret between a pseudonym and its NIP (NIPs are structured, so the set of
+# plausible NIPs is small enough to try them all): a short key could be guessed.
+MIN_KEY_BYTES = 16
 
 
-def resolve_key(dataset_name: str, synthetic: bool, declared: str | None) -> bytes:
+def resolve_key(dataset_name: str, synthetic: bool, declared: str | None, where: str | None = None) -> bytes:
     """Return the HMAC key: environment variable, then key file, then (synthetic only) the demo key.
 
     A real dataset without a key is refused: pseudonyms made with a public key could be reversed
-    by anyone holding a list of NIPs.
+    by anyone holding a list of NIPs. ``where`` names the dataset.yml in messages.
     """
+    where = where or f"data/raw/{dataset_name}/dataset.yml"
+    if declared is not None and declared != "demo":
+        raise DataContractError(where, "pseudonym-key",
+                                "pseudonym_key in dataset.yml may only be 'demo' (synthetic data): never write a "
+                                f"real key into the repository; set {KEY_ENV} or {KEY_FILE_ENV} instead")
     if os.environ.get(KEY_ENV):
-        return os.environ[KEY_ENV].encode("utf-8")
+        return _checked(os.environ[KEY_ENV].encode("utf-8"), KEY_ENV)
     key_file = os.environ.get(KEY_FILE_ENV)
     if key_file:
-        path = Path(key_file)
+        path = Path(key_file).expanduser()
         if not path.is_file():
             raise DataContractError(key_file, "pseudonym-key", f"{KEY_FILE_ENV} points to a missing file")
-        return path.read_bytes().strip()
+        if _inside_project(path):
+            raise DataContractError(key_file, "pseudonym-key",
+                                    "the key file is inside the project folder, where it could be committed: "
+                                    "move it outside (e.g. ~/.config/asn-eval/key) and point "
+                                    f"{KEY_FILE_ENV} there")
+        return _checked(path.read_bytes().strip(), key_file)
     if synthetic and declared == "demo":
         return DEMO_KEY
     raise DataContractError(
-        f"data/raw/{dataset_name}/dataset.yml", "pseudonym-key",
-        f"no pseudonymisation key: set {KEY_ENV} or {KEY_FILE_ENV} (a file outside the repository); "
-        "the public demo key is allowed only for synthetic datasets")
+        where, "pseudonym-key",
+        f"no pseudonymisation key for a real dataset: set {KEY_ENV}, or {KEY_FILE_ENV} to a file outside the "
+        "repository (see docs/real-data.md); the public demo key is allowed only for synthetic datasets")
+
+
+def _checked(key: bytes, source: str) -> bytes:
+    if len(key) < MIN_KEY_BYTES:
+        raise DataContractError(source, "pseudonym-key",
+                                f"the pseudonymisation key is {len(key)} bytes; use at least {MIN_KEY_BYTES} "
+                                "random characters (e.g. python -c \"import secrets; print(secrets.token_hex(32))\")")
+    return key
+
+
+def _inside_project(path: Path) -> bool:
+    from .paths import project_root  # paths is tiny; imported here to keep this module standalone
+
+    try:
+        path.resolve().relative_to(project_root())
+    except ValueError:
+        return False
+    return True
 
 
 def pseudonymise(value: str, key: bytes) -> str:
-    """Return a stable pseudonym for a NIP: ``P`` + the first 16 hex digits of HMAC-SHA256."""
-    digits = re.sub(r"\D", "", str(value))
+    """Return a stable pseudonym for a NIP: ``P`` + the first 16 hex digits of HMAC-SHA256.
+
+    Only the digits count, so ``"19731026 199908 2 001"`` and ``"197310261999082001"`` agree.
+    """
+    digits = re.sub(r"[^0-9]", "", str(value))
     return "P" + hmac.new(key, digits.encode("ascii"), hashlib.sha256).hexdigest()[:16]
+
+
+_NIP_SEPARATORS = re.compile(r"[\s.\-]")
+_NIP_LABEL = re.compile(r"^NIP\.?\s*:?\s*", re.IGNORECASE)
 
 
 def nip_problem(value: str) -> str | None:
     """Return why ``value`` is not a plausible NIP, or None if it is.
 
     NIP (18 digits): birth date YYYYMMDD, appointment YYYYMM, gender (1 male, 2 female), serial.
+    Spaces, dots and hyphens between the parts and a leading "NIP." label are allowed.
+
+    Examples
+    --------
+    >>> nip_problem("19731026 199908 2 001") is None
+    True
+    >>> nip_problem("1.97310261999082E+17")
+    'NIP was stored as a number, which keeps only 15 digits: format the NIP column as text and type it again'
     """
-    digits = str(value).strip().replace(" ", "")
-    if not re.fullmatch(r"\d{18}", digits):
-        return f"NIP must be 18 digits, found {len(re.sub(chr(92) + 'D', '', digits))} digits"
+    text = str(value).strip()
+    if re.fullmatch(r"[0-9](?:[.,][0-9]+)?[eE]\+?[0-9]+", text):
+        return ("NIP was stored as a number, which keeps only 15 digits: format the NIP column as text "
+                "and type it again")
+    digits = _NIP_SEPARATORS.sub("", _NIP_LABEL.sub("", text))
+    if not re.fullmatch(r"[0-9]{18}", digits):
+        n = len(re.sub(r"[^0-9]", "", digits))
+        other = " and other characters" if re.search(r"[^0-9]", digits) else ""
+        return f"NIP must be 18 digits, found {n} digits{other}"
     try:
         born = dt.date(int(digits[0:4]), int(digits[4:6]), int(digits[6:8]))
     except ValueError:
+        return "NIP encodes an impossible birth date"
+    if born.year < 1900:
         return "NIP encodes an impossible birth date"
     year, month = int(digits[8:12]), int(digits[12:14])
     if not 1 <= month <= 12 or year < born.year + 15:
@@ -68,11 +122,21 @@ def nip_problem(value: str) -> str | None:
 
 _NIP_LIKE = re.compile(r"(?<!\d)\d(?:[ .-]?\d){15,19}(?!\d)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"(?<!\d)(?:\+62|62|0)[ .-]?8\d{1,3}(?:[ .-]?\d{2,4}){2,3}(?!\d)")
+# Indonesian mobile numbers (+62 812-3456-7890, 0812 3456 7890, 6281234567890) and landlines
+# with an area code ((021) 555-1234, 0751 123456). A leading 0/62 is required, so "20 JP",
+# "2024" or "Rp 1.500.000" never match.
+_PHONE = re.compile(r"(?<![\w+])(?:(?:\+62|62|0)[ .-]?\(?8\d{1,3}\)?(?:[ .-]?\d{3,4}){1,3}"
+                    r"|\(?0[2-7]\d{1,2}\)?[ .-]?\d{3,4}[ .-]?\d{0,4})(?!\d)")
 
 
 def scrub_text(text: str) -> str:
-    """Replace NIP-like digit runs, e-mail addresses and Indonesian phone numbers in free text."""
+    """Replace NIP-like digit runs, e-mail addresses and Indonesian phone numbers in free text.
+
+    Examples
+    --------
+    >>> scrub_text("Hubungi 0812-3456-7890 atau budi@contoh.go.id, NIP 19731026 199908 2 001; 20 JP")
+    'Hubungi [telepon] atau [email], NIP [NIP]; 20 JP'
+    """
     if not text:
         return text
     text = _EMAIL.sub("[email]", text)
