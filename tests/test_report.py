@@ -148,3 +148,35 @@ def test_cross_region_pooling_reflects_planted_regional_differences(sample_data)
     salatiga = cross.metrics["salatiga"]["learning_mean_diff"]
     sawahlunto = cross.metrics["sawahlunto"]["learning_mean_diff"]
     assert salatiga > sawahlunto  # planted offsets +2 and -1 points
+
+
+def test_every_count_shown_in_a_small_region_meets_the_minimum_cell(sample_data):
+    """Disclosure control across all sections: shrink Plaju to 9 people and check every
+    displayed count (any column named n, enrolled or completed) is >= min_cell or masked."""
+    tables = dict(sample_data.tables)
+    people = tables["participants"]
+    small_keys = set(people.loc[people["region_id"] == "plaju", "participant_key"].head(9))
+    plaju_programs = set(tables["programs"].loc[tables["programs"]["region_id"] == "plaju", "program_id"])
+    for name in ("participants", "enrollments", "reaction", "tests", "followup"):
+        df = tables[name]
+        in_plaju = df["program_id"].isin(plaju_programs) if "program_id" in df.columns else df["region_id"] == "plaju"
+        tables[name] = df[~in_plaju | df["participant_key"].isin(small_keys)]
+    small = type(sample_data)(sample_data.name, sample_data.manifest, tables, sample_data.quarantine)
+    data = report.RegionData(small, "plaju", "id")
+    t = data.text
+    count_labels = {t.column("n"), t.column("enrolled"), t.column("completed")}
+    checked = 0
+    for fn in (report.profile, report.reaction, report.learning, report.behaviour, report.participation):
+        try:
+            sec = fn(data)
+        except ValueError:
+            continue  # a model that cannot be fitted on 9 people is not shown at all
+        for name, table in sec.tables.items():
+            flags = table["suppressed"] if "suppressed" in table.columns else pd.Series(False, index=table.index)
+            for col in count_labels & set(table.columns):
+                shown = pd.to_numeric(table.loc[~flags.astype(bool), col], errors="coerce").dropna()
+                if name in ("model", "support"):
+                    continue  # model n is the fitting sample, reported with its CI
+                checked += len(shown)
+                assert (shown == 0).sum() + (shown >= data.min_cell).sum() == len(shown), (fn.__name__, name, col)
+    assert checked > 0

@@ -153,6 +153,8 @@ def profile(data: RegionData) -> Section:
         completed=("status", lambda s: int((s == "completed").sum())))
     progs = data.programs.merge(per_prog, on="program_id", how="left").fillna({"enrolled": 0, "completed": 0})
     table = progs[["title", "method", "delivery", "partner", "jp", "enrolled", "completed"]].copy()
+    table[["enrolled", "completed"]] = table[["enrolled", "completed"]].astype("int64")
+    table = _suppress_rows(table, "enrolled", data.min_cell, value_cols=["enrolled", "completed"])
     table["method"] = table["method"].map(t.method)
     table = table.rename(columns=t.columns(["title", "method", "delivery", "partner", "jp", "enrolled", "completed"]))
     sec.tables["programmes"] = table
@@ -349,7 +351,7 @@ def results(data: RegionData) -> Section:
         ikm_rows.append({"unit": unit, "period": period, "n": res.n, "ikm": res.value, "category": res.category,
                          "label": res.label, "min_sample_note": ""})
     if ikm_rows:
-        ikm = pd.DataFrame(ikm_rows)
+        ikm = _suppress_rows(pd.DataFrame(ikm_rows), "n", data.min_cell, value_cols=["n", "ikm"], totals_shown=False)
         sec.results["ikm"] = ikm.copy()
         ikm = ikm.drop(columns=["min_sample_note"])
         sec.tables["ikm"] = _for_display(ikm, t).rename(columns=t.columns(list(ikm.columns)))
@@ -430,6 +432,9 @@ def data_quality(data: RegionData) -> Section:
     total_q = int(counts["quarantined"].sum()) if len(counts) else 0
     sec.paragraphs.append(t("quality.lead", read=int(counts["read"].sum()), accepted=int(counts["accepted"].sum()),
                             quarantined=total_q, min_cell=data.min_cell))
+    blank = int(sum((data.dataset.manifest.get("blank_rows_skipped") or {}).values()))
+    if blank:
+        sec.paragraphs.append(t("quality.blank", blank=blank))
     return sec
 
 
