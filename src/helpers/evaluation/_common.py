@@ -108,3 +108,27 @@ def dummies(series: pd.Series, prefix: str, reference: Any = None) -> tuple[pd.D
             continue
         cols[f"{prefix}[{level}]"] = (series == level).astype(float)
     return pd.DataFrame(cols, index=series.index), reference
+
+
+class Result:
+    """Base of every result object: ``as_dict()`` gives its scalar fields for JSON."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the scalar fields as plain Python values (tables and series left out)."""
+        return scalar_dict(self)
+
+
+class RowResult(Result):
+    """A result that is one row of a report table."""
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the result as a one-row DataFrame."""
+        return pd.DataFrame([self.as_dict()])
+
+
+class TableResult(Result):
+    """A result that carries its own table in a ``table`` field."""
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the result's table (a copy)."""
+        return self.table.copy()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from ._common import check_ci, require_columns, scalar_dict, t_interval
+from ._common import TableResult, check_ci, require_columns, t_interval
 
 __all__ = ["SupportAssociation", "mean_ci", "support_association"]
 
@@ -25,7 +25,7 @@ def mean_ci(values: Sequence[float] | np.ndarray, ci: float = 0.95) -> tuple[flo
 
 
 @dataclass(frozen=True, eq=False)
-class SupportAssociation:
+class SupportAssociation(TableResult):
     """OLS of an application rating on support ratings, cluster-robust by participant.
 
     ``to_frame()`` columns: term, coefficient, se, ci_low, ci_high, p_value, n, n_clusters.
@@ -36,12 +36,6 @@ class SupportAssociation:
     method: str
     table: pd.DataFrame = field(repr=False)
     note: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return scalar_dict(self)
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
 
 
 def support_association(df: pd.DataFrame, outcome: str, predictors: Sequence[str], cluster: str,

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from ._common import binary_column, check_ci, require_columns, scalar_dict
+from ._common import RowResult, binary_column, check_ci, require_columns
 
 __all__ = ["DiDResult", "difference_in_differences"]
 
 
 @dataclass(frozen=True)
-class DiDResult:
+class DiDResult(RowResult):
     """Difference-in-differences estimate of a training effect.
 
     Attributes
@@ -47,14 +46,6 @@ class DiDResult:
     df_inference: int
     method: str
     note: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return all fields as plain Python scalars."""
-        return scalar_dict(self)
-
-    def to_frame(self) -> pd.DataFrame:
-        """Return the result as a one-row DataFrame."""
-        return pd.DataFrame([self.as_dict()])
 
 
 def difference_in_differences(

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ._common import scalar_dict
+from ._common import TableResult
 
 __all__ = ["SuppressionResult", "suppress_small_cells"]
 
@@ -17,7 +17,7 @@ COMPLEMENTARY = "complementary"
 
 
 @dataclass(frozen=True, eq=False)
-class SuppressionResult:
+class SuppressionResult(TableResult):
     """A table with small cells masked.
 
     Attributes
@@ -48,14 +48,6 @@ class SuppressionResult:
     n_complementary: int
     min_cell: int
     method: str
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the scalar fields."""
-        return scalar_dict(self)
-
-    def to_frame(self) -> pd.DataFrame:
-        """Return the masked table (a copy)."""
-        return self.table.copy()
 
 
 def _is_small(counts: pd.Series | np.ndarray, min_cell: int, suppress_zeros: bool) -> np.ndarray:

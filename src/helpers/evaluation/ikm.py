@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from ._common import round_half_up, scalar_dict
+from ._common import Result, round_half_up
 
 __all__ = [
     "IKMCategory",
@@ -65,7 +65,7 @@ class IKMCategory:
 
 
 @dataclass(frozen=True, eq=False)
-class IKMResult:
+class IKMResult(Result):
     """Citizen-satisfaction index of one unit (and period).
 
     Attributes
@@ -103,10 +103,6 @@ class IKMResult:
     weight: str
     method: str
     note: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the scalar fields (no per-unsur series)."""
-        return scalar_dict(self)
 
     def to_frame(self) -> pd.DataFrame:
         """Return a tidy per-unsur table: ``unsur``, ``n_answers``, ``nrr``, ``nrr_weighted``."""

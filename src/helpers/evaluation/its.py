@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from ._common import check_ci, scalar_dict
+from ._common import Result, check_ci
 
 __all__ = [
     "ITSRateResult",
@@ -22,7 +22,7 @@ __all__ = [
 
 
 @dataclass(frozen=True, eq=False)
-class ITSResult:
+class ITSResult(Result):
     """Segmented-regression estimates of an interruption.
 
     Attributes
@@ -76,10 +76,6 @@ class ITSResult:
     fitted: pd.Series = field(repr=False)
     counterfactual: pd.Series = field(repr=False)
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return the scalar fields (no series)."""
-        return scalar_dict(self)
-
     def to_frame(self) -> pd.DataFrame:
         """Return a tidy table of the pre-slope, level and slope change."""
         rows = [
@@ -91,7 +87,7 @@ class ITSResult:
 
 
 @dataclass(frozen=True, eq=False)
-class ITSRateResult:
+class ITSRateResult(Result):
     """Poisson / quasi-Poisson segmented regression of counts, as rate ratios.
 
     Attributes
@@ -136,10 +132,6 @@ class ITSRateResult:
     method: str
     fitted: pd.Series = field(repr=False)
     counterfactual: pd.Series = field(repr=False)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the scalar fields (no series)."""
-        return scalar_dict(self)
 
     def to_frame(self) -> pd.DataFrame:
         """Return a tidy table of the rate ratios."""

@@ -12,7 +12,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import optimize, stats
 
-from ._common import check_ci, dummies, require_columns, scalar_dict, t_interval
+from ._common import RowResult, TableResult, check_ci, dummies, require_columns, t_interval
 
 __all__ = [
     "MethodDifferences",
@@ -24,7 +24,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class PairedEffect:
+class PairedEffect(RowResult):
     """Pre/post comparison of the same participants.
 
     Differences are ``post - pre``, so a drop gives negative values.
@@ -74,14 +74,6 @@ class PairedEffect:
     normalized_gain: float
     method: str
     note: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return all fields as plain Python scalars."""
-        return scalar_dict(self)
-
-    def to_frame(self) -> pd.DataFrame:
-        """Return the result as a one-row DataFrame."""
-        return pd.DataFrame([self.as_dict()])
 
 
 def dz_confidence_interval(d_z: float, n: int, ci: float = 0.95) -> tuple[float, float]:
@@ -262,7 +254,7 @@ def paired_effect(
 
 
 @dataclass(frozen=True, eq=False)
-class MethodDifferences:
+class MethodDifferences(TableResult):
     """OLS comparison of an outcome across groups with cluster-robust errors.
 
     Attributes
@@ -293,14 +285,6 @@ class MethodDifferences:
     method: str
     table: pd.DataFrame = field(repr=False)
     note: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the scalar fields (no table)."""
-        return scalar_dict(self)
-
-    def to_frame(self) -> pd.DataFrame:
-        """Return the coefficient table (a copy)."""
-        return self.table.copy()
 
 
 def _design(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:

@@ -8,13 +8,13 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from ._common import check_ci, scalar_dict, t_interval
+from ._common import TableResult, check_ci, t_interval
 
 __all__ = ["LikertSummary", "likert_summary"]
 
 
 @dataclass(frozen=True, eq=False)
-class LikertSummary:
+class LikertSummary(TableResult):
     """Distribution, mean with CI and top/bottom-box shares per item.
 
     Attributes
@@ -36,14 +36,6 @@ class LikertSummary:
     scale: tuple[int, ...]
     method: str
     table: pd.DataFrame = field(repr=False)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the scalar fields (no table)."""
-        return scalar_dict(self)
-
-    def to_frame(self) -> pd.DataFrame:
-        """Return the tidy per-item table (a copy)."""
-        return self.table.copy()
 
 
 def likert_summary(

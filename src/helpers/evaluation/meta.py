@@ -5,20 +5,20 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Literal, Sequence
+from typing import Literal, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 from statsmodels.stats.meta_analysis import combine_effects
 
-from ._common import check_ci, scalar_dict
+from ._common import Result, check_ci
 
 __all__ = ["PooledEffect", "pool_effects"]
 
 
 @dataclass(frozen=True, eq=False)
-class PooledEffect:
+class PooledEffect(Result):
     """Random-effects pooled estimate with heterogeneity statistics.
 
     Attributes
@@ -54,10 +54,6 @@ class PooledEffect:
     method: str
     studies: pd.DataFrame = field(repr=False)
     note: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the scalar fields (no study table)."""
-        return scalar_dict(self)
 
     def to_frame(self) -> pd.DataFrame:
         """Return the study table followed by a ``"Pooled (RE)"`` row."""

@@ -12,7 +12,7 @@ import pandas as pd
 import statsmodels.api as sm
 from statsmodels.stats.proportion import proportion_confint
 
-from ._common import binary_column, check_ci, dummies, require_columns, scalar_dict
+from ._common import Result, TableResult, binary_column, check_ci, dummies, require_columns
 
 __all__ = [
     "JPAttainment",
@@ -25,7 +25,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class ProportionCI:
+class ProportionCI(Result):
     """A proportion with its Wilson score interval."""
 
     proportion: float
@@ -34,10 +34,6 @@ class ProportionCI:
     successes: int
     n: int
     method: str
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return all fields as plain Python scalars."""
-        return scalar_dict(self)
 
 
 def proportion_ci(successes: int, n: int, ci: float = 0.95) -> ProportionCI:
@@ -69,7 +65,7 @@ def proportion_ci(successes: int, n: int, ci: float = 0.95) -> ProportionCI:
 
 
 @dataclass(frozen=True, eq=False)
-class JPAttainment:
+class JPAttainment(Result):
     """Share of participant-years reaching the yearly JP target.
 
     Attributes
@@ -100,10 +96,6 @@ class JPAttainment:
     method: str
     per_participant: pd.DataFrame = field(repr=False)
     by_year: pd.DataFrame = field(repr=False)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the scalar fields (no tables)."""
-        return scalar_dict(self)
 
     def to_frame(self) -> pd.DataFrame:
         """Return the per-year summary table (a copy)."""
@@ -183,7 +175,7 @@ def jp_attainment(enrollments: pd.DataFrame, target: float = 20, ci: float = 0.9
 
 
 @dataclass(frozen=True, eq=False)
-class ParticipationModel:
+class ParticipationModel(TableResult):
     """Logistic regression of a binary participation outcome.
 
     Attributes
@@ -209,14 +201,6 @@ class ParticipationModel:
     method: str
     table: pd.DataFrame = field(repr=False)
     note: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the scalar fields (no table)."""
-        return scalar_dict(self)
-
-    def to_frame(self) -> pd.DataFrame:
-        """Return the odds-ratio table (a copy)."""
-        return self.table.copy()
 
 
 def participation_model(

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._common import check_ci, scalar_dict
+from ._common import Result, check_ci
 
 __all__ = ["AlphaResult", "cronbach_alpha"]
 
 
 @dataclass(frozen=True, eq=False)
-class AlphaResult:
+class AlphaResult(Result):
     """Cronbach's alpha of a scale with its Feldt confidence interval.
 
     Attributes
@@ -45,10 +45,6 @@ class AlphaResult:
     method: str
     item_table: pd.DataFrame = field(repr=False)
     note: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the scalar fields (no item table)."""
-        return scalar_dict(self)
 
     def to_frame(self) -> pd.DataFrame:
         """Return the item table (a copy)."""
