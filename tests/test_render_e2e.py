@@ -52,6 +52,13 @@ def test_metrics_json_written_next_to_report(plaju, use_root):
     assert 0 < metrics["completion_rate"] < 1
 
 
+def test_tables_exported_to_xlsx(plaju, use_root):
+    import openpyxl
+
+    book = openpyxl.load_workbook(use_root / "reports" / "sample" / "plaju.xlsx", read_only=True)
+    assert {"reaction-items", "learning-by_method", "participation-jp"} <= set(book.sheetnames)
+
+
 def test_english_report_renders(ingested, use_root):
     outcome = render.render_region("sample", "sawahlunto", "en")
     assert outcome.ok, outcome.error

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import papermill as pm
 from nbconvert import HTMLExporter
 
@@ -85,9 +86,30 @@ def render_region(dataset: str, region: str, lang: str = "id") -> RenderOutcome:
                        {"dataset": dataset, "region": region, "lang": lang})
     if outcome.ok:
         data = RegionData(load_processed(dataset), region, lang)
-        metrics = headline_metrics(build_sections(data), data)
-        _write_json(paths.reports_dataset_dir(dataset) / f"{region}.metrics.json", metrics)
+        sections = build_sections(data)
+        folder = paths.reports_dataset_dir(dataset)
+        _write_json(folder / f"{region}.metrics.json", headline_metrics(sections, data))
+        write_tables_xlsx(sections, folder / f"{region}.xlsx")
     return outcome
+
+
+def write_tables_xlsx(sections: dict, path: Path) -> Path:
+    """Every table of a report, one sheet each, for partners who rework the numbers in Excel.
+
+    Suppressed cells are empty and flagged in the ``suppressed`` column, as in the report.
+    """
+    tmp = path.with_name(path.name + ".tmp")
+    used: set[str] = set()
+    with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+        for sec in sections.values():
+            for name, table in sec.tables.items():
+                sheet = f"{sec.key}-{name}"[:31]
+                while sheet in used:
+                    sheet = sheet[:29] + f"{len(used):02d}"
+                used.add(sheet)
+                table.to_excel(writer, sheet_name=sheet, index=False)
+    os.replace(tmp, path)
+    return path
 
 
 def render_summary(dataset: str, lang: str = "id") -> RenderOutcome:

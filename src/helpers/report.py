@@ -231,7 +231,7 @@ def learning(data: RegionData) -> Section:
                                 post=t.num(overall.mean_post, 1), diff=t.num(overall.mean_diff, 1),
                                 dci=t.ci(overall.diff_ci_low, overall.diff_ci_high, 1),
                                 dz=t.num(overall.d_z), ci=t.ci(overall.ci_low, overall.ci_high),
-                                p=t.p(overall.p_value), gain=t.num(overall.normalized_gain)))
+                                p=t.p(overall.p_value), pw=t.p(overall.wilcoxon_p), gain=t.num(overall.normalized_gain)))
     if len(by_method):
         show = by_method.copy()
         show["method"] = show["method"].map(t.method)

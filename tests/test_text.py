@@ -1,0 +1,50 @@
+"""Report wording: both languages present, the same placeholders, numbers in the reader's format."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+import yaml
+
+from helpers.errors import UsageError
+from helpers.paths import PACKAGE_DIR
+from helpers.text import Text
+
+
+def _messages(node, prefix=""):
+    if isinstance(node, dict) and set(node) == {"id", "en"}:
+        yield prefix, node
+        return
+    for key, child in node.items():
+        yield from _messages(child, f"{prefix}.{key}" if prefix else key)
+
+
+def _fields(template: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(template) if f}
+
+
+def test_every_message_has_both_languages_with_the_same_placeholders():
+    catalogue = yaml.safe_load((PACKAGE_DIR / "text.yml").read_text(encoding="utf-8"))
+    found = list(_messages(catalogue["messages"])) + list(_messages(catalogue["recommendations"]))
+    assert len(found) > 40
+    for key, entry in found:
+        assert _fields(entry["id"]) == _fields(entry["en"]), key
+
+
+def test_indonesian_numbers_use_decimal_comma_and_thousands_dot():
+    t = Text("id")
+    assert t.num(1234.5) == "1.234,50"
+    assert t.pct(0.837) == "83,7%"
+    assert t.p(0.0004) == "< 0,001"
+    assert Text("en").num(1234.5) == "1,234.50"
+
+
+def test_missing_values_print_as_a_dash():
+    t = Text("en")
+    assert t.num(float("nan")) == "–" and t.pct(None) == "–"
+
+
+def test_unknown_language_is_a_usage_error():
+    with pytest.raises(UsageError, match="id, en"):
+        Text("fr")
