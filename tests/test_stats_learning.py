@@ -245,3 +245,29 @@ def test_method_differences_warn_about_few_clusters(training_gains):
     few = training_gains[training_gains["program_id"].isin(["P00", "P01", "P02", "P03", "P04", "P05"])]
     r = method_differences(few, "gain", "method", "program_id")
     assert r.n_clusters == 6 and "clusters" in r.note
+
+
+def test_clustered_mean_matches_statsmodels_intercept_only_cluster_fit():
+    """Second implementation: statsmodels OLS(y ~ 1) with cov_type='cluster', use_t=True."""
+    import statsmodels.api as sm
+
+    from helpers.evaluation import clustered_mean
+
+    rng = np.random.default_rng(11)
+    clusters = np.repeat(np.arange(8), 15)
+    y = 10 + rng.normal(0, 6, 8)[clusters] + rng.normal(0, 2, clusters.size)
+    res = clustered_mean(y, clusters)
+    fit = sm.OLS(y, np.ones_like(y)).fit(cov_type="cluster", cov_kwds={"groups": clusters}, use_t=True)
+    assert res.mean == pytest.approx(fit.params[0])
+    assert res.se == pytest.approx(fit.bse[0], rel=1e-10)
+    lo, hi = fit.conf_int()[0]
+    assert (res.ci_low, res.ci_high) == (pytest.approx(lo), pytest.approx(hi))
+    # Clustering matters here: the naive SE is much smaller.
+    assert res.se > 1.5 * y.std(ddof=1) / np.sqrt(y.size)
+
+
+def test_clustered_mean_with_one_cluster_has_no_standard_error():
+    from helpers.evaluation import clustered_mean
+
+    res = clustered_mean([1.0, 2.0, 3.0], ["a", "a", "a"])
+    assert res.mean == 2.0 and np.isnan(res.se) and res.n_clusters == 1

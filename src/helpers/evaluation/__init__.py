@@ -33,6 +33,8 @@ from .its import (
     segmented_regression,
 )
 from .learning import (
+    ClusteredMean,
+    clustered_mean,
     MethodDifferences,
     PairedEffect,
     dz_confidence_interval,
@@ -70,6 +72,8 @@ __all__ = [
     "cronbach_alpha",
     "difference_in_differences",
     "difference_series_did",
+    "clustered_mean",
+    "ClusteredMean",
     "mean_ci",
     "support_association",
     "SupportAssociation",
