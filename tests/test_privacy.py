@@ -212,3 +212,13 @@ def test_sample_personal_data_never_reaches_processed_output(tmp_path):
     text = output_text(out)
     for person in people:
         assert person["nip"] not in text and person["name"] not in text
+
+
+@pytest.mark.parametrize("text", ["telp +62 21 5551234", "NIP 19731026/199908/2/001", "budi[at]gmail.com",
+                                  "budi (at) gmail dot com"])
+def test_scrub_catches_international_landlines_slashed_nips_and_obfuscated_emails(text):
+    from helpers.privacy import scrub_text
+
+    scrubbed = scrub_text(text)
+    assert not any(ch.isdigit() for ch in scrubbed.replace("[NIP]", "")) or "[" in scrubbed
+    assert "gmail" not in scrubbed and "5551234" not in scrubbed and "199908" not in scrubbed

@@ -120,13 +120,16 @@ def nip_problem(value: str) -> str | None:
     return None
 
 
-_NIP_LIKE = re.compile(r"(?<!\d)\d(?:[ .-]?\d){15,19}(?!\d)")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_NIP_LIKE = re.compile(r"(?<!\d)\d(?:[ ./-]?\d){15,19}(?!\d)")
+# Also the obfuscated forms people type to dodge spam filters: "budi[at]gmail.com", "budi (at) gmail dot com".
+_EMAIL = re.compile(r"[\w.+-]+\s*(?:@|\[at\]|\(at\)|\s\bat\b\s)\s*[\w-]+(?:\s*(?:\.|\[dot\]|\(dot\)|\s\bdot\b\s)\s*[\w-]+)+",
+                    re.IGNORECASE)
 # Indonesian mobile numbers (+62 812-3456-7890, 0812 3456 7890, 6281234567890) and landlines
 # with an area code ((021) 555-1234, 0751 123456). A leading 0/62 is required, so "20 JP",
 # "2024" or "Rp 1.500.000" never match.
 _PHONE = re.compile(r"(?<![\w+])(?:(?:\+62|62|0)[ .-]?\(?8\d{1,3}\)?(?:[ .-]?\d{3,4}){1,3}"
-                    r"|\(?0[2-7]\d{1,2}\)?[ .-]?\d{3,4}[ .-]?\d{0,4})(?!\d)")
+                    r"|\(?0[2-7]\d{1,2}\)?[ .-]?\d{3,4}[ .-]?\d{0,4}"
+                    r"|\+62[ .-]?\(?[2-7]\d{0,2}\)?[ .-]?\d{3,4}[ .-]?\d{0,4})(?!\d)")
 
 
 def scrub_text(text: str) -> str:
