@@ -610,7 +610,11 @@ def recommend(sections: dict[str, Section], data: RegionData) -> list[str]:
                                         ci=t.ci(row["ci_low"], row["ci_high"])))
     if (r := on("incentive")) and "incentive" in terms.index:
         row = terms.loc["incentive"]
-        if row["ci_low"] > r["min_ci_low"]:
+        # Incentives are set per programme: with a couple of incentive programmes the model's
+        # programme-clustered interval is far too narrow to act on.
+        per_arm = data.programs.groupby("incentive")["program_id"].nunique()
+        enough = len(per_arm) == 2 and per_arm.min() >= r["min_programs_each"]
+        if enough and row["ci_low"] > r["min_ci_low"]:
             out.append(t.recommendation("incentive", odds=t.num(row["odds_ratio"]), ci=t.ci(row["ci_low"], row["ci_high"])))
     jp = part.get("jp")
     if (r := on("jp_target")) and jp is not None and math.isfinite(jp.share) and jp.share < r["min_share"]:
