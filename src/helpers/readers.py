@@ -236,11 +236,6 @@ def read_raw(path: Path, fspec: FileSpec, table: TableSpec) -> RawTable:
     return RawTable(df.reset_index(drop=True), blank)
 
 
-def read_table(path: Path, fspec: FileSpec, table: TableSpec) -> pd.DataFrame:
-    """The frame of :func:`read_raw` (contract columns as text + source file and row)."""
-    return read_raw(path, fspec, table).frame
-
-
 def _header_keys(header: str, fmt: str) -> list[str]:
     """Names a header answers to: the header itself and, for Kobo, its last group part."""
     norm = normalise_header(header)

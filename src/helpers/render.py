@@ -141,10 +141,15 @@ def render_all(dataset: str, regions: list[str], lang: str = "id", jobs: int = 1
     return outcomes
 
 
-def _write_json(path: Path, payload: dict) -> None:
+def _write_text_atomic(path: Path, text: str) -> None:
+    """Write beside the target and rename: a reader never sees a half-written file."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def _write_json(path: Path, payload: dict) -> None:
+    _write_text_atomic(path, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
 
 
 def write_index(dataset: ProcessedDataset, lang: str = "id") -> Path:
@@ -178,7 +183,5 @@ def write_index(dataset: ProcessedDataset, lang: str = "id") -> Path:
             f"<table border='1' cellpadding='6' style='border-collapse:collapse'><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>{summary_link}</body></html>\n")
     path = folder / "index.html"
-    tmp = path.with_name("index.html.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, path)
+    _write_text_atomic(path, page)
     return path

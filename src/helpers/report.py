@@ -13,10 +13,12 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from . import evaluation as ev
 from .config import load_contract
 from .errors import UsageError
+from .paths import PACKAGE_DIR
 from .store import ProcessedDataset
 from .text import Text
 
@@ -156,8 +158,8 @@ def _suppress_rows(df: pd.DataFrame, n_col: str, min_cell: int, **kwargs) -> pd.
 
 # ------------------------------------------------------------------ sections
 
-def _too_few(sec: Section, data: RegionData, what_key: str = "common.too_few") -> Section:
-    sec.paragraphs.append(data.text(what_key, min_cell=data.min_cell))
+def _too_few(sec: Section, data: RegionData) -> Section:
+    sec.paragraphs.append(data.text("common.too_few", min_cell=data.min_cell))
     return sec
 
 
@@ -339,8 +341,8 @@ def behaviour(data: RegionData) -> Section:
 
 
 def _month_index(period: str) -> int:
-    year, month = str(period).split("-")[:2]
-    return int(year) * 12 + int(month) - 1
+    """Months since year 0 of a 'YYYY-MM' period: a calendar axis on which gaps stay gaps."""
+    return pd.Period(period, freq="M").ordinal
 
 
 def results(data: RegionData) -> Section:
@@ -572,9 +574,6 @@ def _term_label(term: str, t: Text) -> str:
 @lru_cache(maxsize=1)
 def _rules() -> dict:
     """Recommendation thresholds from recommendations.yml, checked once."""
-    import yaml
-
-    from .paths import PACKAGE_DIR
     rules = yaml.safe_load((PACKAGE_DIR / "recommendations.yml").read_text(encoding="utf-8")) or {}
     known = {"schedule_conflict", "jp_target", "supervisor_support", "self_supervisor_gap", "weak_method",
              "ikm_low", "service_improved", "incentive"}
@@ -813,7 +812,6 @@ class CrossRegion:
 
     text: Text
     min_cell: int
-    regions: list[str]
     table: pd.DataFrame
     studies: pd.DataFrame
     pooled: object
@@ -862,7 +860,7 @@ def cross_region(dataset: ProcessedDataset, lang: str = "id", method: str = "pm"
                     ci=t.ci(pooled.ci_low, pooled.ci_high),
                     i2=t.pct(pooled.i2) if pooled.i2 is not None and math.isfinite(pooled.i2) else "–",
                     tau2=t.num(pooled.tau2), k=pooled.k)]
-    return CrossRegion(t, min_cell, list(metrics), table, studies, pooled,
+    return CrossRegion(t, min_cell, table, studies, pooled,
                        pooled_table.rename(columns=t.columns(list(pooled_table.columns))), pooled_row,
                        paragraphs, metrics)
 
