@@ -15,7 +15,7 @@ import pytest
 
 from helpers.errors import DataContractError
 from helpers.ingest import ingest, run_checks
-from helpers.privacy import KEY_ENV
+from helpers.ingest.privacy import KEY_ENV
 from tests.fixtures.exports import TEST_KEY, copy_fixture, tree_hashes
 
 

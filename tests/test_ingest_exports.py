@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 
 from tests.fixtures.exports import FIXTURES, TEST_KEY, copy_fixture, with_test_key
-from helpers.config import load_contract, load_dataset_spec
+from helpers.ingest.config import load_contract, load_dataset_spec
 from helpers.ingest import PARTICIPANT_KEY, run_checks
-from helpers.privacy import KEY_ENV, pseudonymise
-from helpers.readers import read_raw
-from helpers.validate import SOURCE_ROW
+from helpers.ingest.privacy import KEY_ENV, pseudonymise
+from helpers.ingest.readers import read_raw
+from helpers.ingest.validate import SOURCE_ROW
 
 KEY = TEST_KEY.encode()
 

@@ -8,7 +8,7 @@ import pytest
 
 from helpers.errors import DataContractError
 from helpers.ingest import ingest, run_checks
-from helpers.privacy import (DEMO_KEY, KEY_ENV, KEY_FILE_ENV, nip_problem, pseudonymise, resolve_key,
+from helpers.ingest.privacy import (DEMO_KEY, KEY_ENV, KEY_FILE_ENV, nip_problem, pseudonymise, resolve_key,
                              scrub_text)
 from tests.fixtures.exports import EMAILS, FIXTURES, NAMES, PHONES, RAW_NIPS, TEST_KEY, copy_fixture, output_text
 
@@ -217,7 +217,7 @@ def test_sample_personal_data_never_reaches_processed_output(tmp_path):
 @pytest.mark.parametrize("text", ["telp +62 21 5551234", "NIP 19731026/199908/2/001", "budi[at]gmail.com",
                                   "budi (at) gmail dot com"])
 def test_scrub_catches_international_landlines_slashed_nips_and_obfuscated_emails(text):
-    from helpers.privacy import scrub_text
+    from helpers.ingest.privacy import scrub_text
 
     scrubbed = scrub_text(text)
     assert not any(ch.isdigit() for ch in scrubbed.replace("[NIP]", "")) or "[" in scrubbed

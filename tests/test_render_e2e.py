@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from helpers import render
-from helpers.text import Text
+from helpers.render import runner as render
+from helpers.present.text import Text
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ import math
 import pandas as pd
 import pytest
 
-from helpers import report
+from helpers.analysis import report
 from helpers.synth import GAIN_BY_METHOD, REGIONS, SERVICE_SERIES
 
 

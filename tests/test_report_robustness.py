@@ -9,7 +9,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from helpers import plots, report
+from helpers.analysis import report
+from helpers.present import figures as plots
 
 REGION = "plaju"
 

@@ -7,7 +7,7 @@ import filecmp
 
 import yaml
 
-from helpers.privacy import nip_problem
+from helpers.ingest.privacy import nip_problem
 from helpers.synth import DEFAULT_SEED, REGIONS, write_dataset
 
 from .conftest import SAMPLE_RAW

@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from helpers.errors import UsageError
-from helpers.paths import PACKAGE_DIR
-from helpers.text import Text
+from helpers.present.text import CATALOGUE_PATH
+from helpers.present.text import Text
 
 
 def _messages(node, prefix=""):
@@ -25,7 +25,7 @@ def _fields(template: str) -> set[str]:
 
 
 def test_every_message_has_both_languages_with_the_same_placeholders():
-    catalogue = yaml.safe_load((PACKAGE_DIR / "text.yml").read_text(encoding="utf-8"))
+    catalogue = yaml.safe_load(CATALOGUE_PATH.read_text(encoding="utf-8"))
     found = list(_messages(catalogue["messages"])) + list(_messages(catalogue["recommendations"]))
     assert len(found) > 40
     for key, entry in found:

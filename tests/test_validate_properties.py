@@ -16,11 +16,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers.config import TABLES, load_contract
+from helpers.ingest.config import TABLES, load_contract
 from helpers.errors import DataContractError
 from helpers.ingest import PARTICIPANT_KEY, run_checks
-from helpers.privacy import _EMAIL, _NIP_LIKE, nip_problem, scrub_text
-from helpers.validate import SOURCE_ROW, parse_datetime, parse_month, parse_number
+from helpers.ingest.privacy import _EMAIL, _NIP_LIKE, nip_problem, scrub_text
+from helpers.ingest.validate import SOURCE_ROW, parse_datetime, parse_month, parse_number
 from tests.fixtures.exports import make_dataset
 
 SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])

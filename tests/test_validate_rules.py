@@ -7,9 +7,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from helpers.config import load_contract
+from helpers.ingest.config import load_contract
 from helpers.ingest import run_checks
-from helpers.validate import ColumnParser, RuleError, parse_datetime, parse_month, parse_number
+from helpers.ingest.validate import ColumnParser, RuleError, parse_datetime, parse_month, parse_number
 from tests.fixtures.exports import make_dataset
 
 SITI, BUDI, ANDI = "198503142010012003", "199001012015031001", "197712252003121002"
@@ -290,7 +290,7 @@ def test_nip_not_18_digits_is_quarantined_and_never_shown(tmp_path):
 
 
 def test_problem_reads_as_file_row_column_value_message_rule():
-    from helpers.validate import Problem
+    from helpers.ingest.validate import Problem
 
     p = Problem("tests", "nilai.csv", 7, "post_score", "105", "range", "out of range 0-100")
     assert str(p) == "nilai.csv, row 7, column 'post_score', value '105': out of range 0-100 [rule: range]"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
-from .config import TABLES
+from .ingest.config import TABLES
 from .errors import UsageError
 
 

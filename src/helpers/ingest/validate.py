@@ -319,7 +319,7 @@ def check_columns(table: TableSpec, raw: pd.DataFrame, parser: ColumnParser,
                   file_label: str) -> tuple[pd.DataFrame, list[Problem]]:
     """Parse each contract column of ``raw`` (all strings) and return typed values + problems.
 
-    ``raw`` is what ``helpers.readers`` returns: contract columns as text, the spreadsheet row
+    ``raw`` is what ``helpers.ingest.readers`` returns: contract columns as text, the spreadsheet row
     number in ``_source_row`` and, where the reader found a malformed line, ``_read_problem``.
     """
     problems: list[Problem] = []

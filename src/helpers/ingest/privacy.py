@@ -9,7 +9,7 @@ import os
 import re
 from pathlib import Path
 
-from .errors import DataContractError
+from ..errors import DataContractError
 
 # Public, documented demo key: only for synthetic datasets that declare ``pseudonym_key: demo``.
 # Anyone can recompute these pseudonyms; that is fine for invented people and wrong for real ones.
@@ -62,7 +62,7 @@ def _checked(key: bytes, source: str) -> bytes:
 
 
 def _inside_project(path: Path) -> bool:
-    from .paths import project_root  # paths is tiny; imported here to keep this module standalone
+    from ..paths import project_root  # paths is tiny; imported here to keep this module standalone
 
     try:
         path.resolve().relative_to(project_root())

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths
+from .. import paths
 from .config import Contract, DatasetSpec, FileSpec, TableSpec, load_contract, load_dataset_spec
-from .errors import DataContractError
+from ..errors import DataContractError
 from .privacy import pseudonymise, resolve_key, scrub_text
 from .readers import RawTable, read_raw
 from .validate import (SOURCE_FILE, SOURCE_ROW, ColumnParser, Problem, TableResult, check_columns,

@@ -13,8 +13,10 @@ from typing import Any
 
 import yaml
 
-from .errors import DataContractError
-from .paths import PACKAGE_DIR
+from ..errors import DataContractError
+
+
+_HERE = Path(__file__).resolve().parent
 
 TABLES = ("programs", "participants", "enrollments", "reaction", "tests", "followup",
           "service", "skm", "qualitative")
@@ -66,7 +68,7 @@ class Contract:
 @lru_cache(maxsize=1)
 def load_contract() -> Contract:
     """Load ``contract.yml`` shipped with the package."""
-    raw = yaml.safe_load((PACKAGE_DIR / "contract.yml").read_text(encoding="utf-8"))
+    raw = yaml.safe_load((_HERE / "contract.yml").read_text(encoding="utf-8"))
     tables = {}
     for tname, t in raw["tables"].items():
         cols = {}

@@ -22,10 +22,10 @@ import pandas as pd
 import papermill as pm
 from nbconvert import HTMLExporter
 
-from . import paths
-from .report import RegionData, build_sections, headline_metrics
-from .store import ProcessedDataset, load_processed
-from .text import Text
+from .. import paths
+from ..analysis.report import RegionData, build_sections, headline_metrics
+from ..store import ProcessedDataset, load_processed
+from ..present.text import Text
 
 REGION_NOTEBOOK = "region_report.ipynb"
 SUMMARY_NOTEBOOK = "cross_region_summary.ipynb"

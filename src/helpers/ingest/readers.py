@@ -1,7 +1,7 @@
 """Read one raw file (CSV, XLSX, Google Forms, KoboToolbox export) into contract columns.
 
 The result holds every value as a string exactly as read (parsing happens in
-``helpers.validate``), the contract's column names, and bookkeeping columns: the source file and
+``helpers.ingest.validate``), the contract's column names, and bookkeeping columns: the source file and
 the row number as a spreadsheet shows it (the header is row ``header_row``, 1 by default), so
 every problem can be found in the file the researcher has open.
 
@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .config import FileSpec, TableSpec
-from .errors import DataContractError
+from ..errors import DataContractError
 from .privacy import scrub_text
 from .validate import READ_PROBLEM, SOURCE_FILE, SOURCE_ROW
 

@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from . import evaluation as ev
-from .config import load_contract
-from .errors import UsageError
-from .paths import PACKAGE_DIR
-from .store import ProcessedDataset
-from .text import Text
+from .. import evaluation as ev
+from ..ingest.config import load_contract
+from ..errors import UsageError
+from pathlib import Path
+from ..store import ProcessedDataset
+from ..present.text import Text
 
 LIKERT_ITEMS = ("relevance", "instructor", "method", "facilities", "schedule", "overall")
 TESTED = ("pre_score", "post_score")
@@ -574,7 +574,7 @@ def _term_label(term: str, t: Text) -> str:
 @lru_cache(maxsize=1)
 def _rules() -> dict:
     """Recommendation thresholds from recommendations.yml, checked once."""
-    rules = yaml.safe_load((PACKAGE_DIR / "recommendations.yml").read_text(encoding="utf-8")) or {}
+    rules = yaml.safe_load((Path(__file__).resolve().parent / "recommendations.yml").read_text(encoding="utf-8")) or {}
     known = {"schedule_conflict", "jp_target", "supervisor_support", "self_supervisor_gap", "weak_method",
              "ikm_low", "service_improved", "incentive"}
     for name, rule in rules.items():

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from pathlib import Path
 
 import yaml
 
-from .errors import UsageError
-from .paths import PACKAGE_DIR
+from ..errors import UsageError
 
+
+CATALOGUE_PATH = Path(__file__).resolve().parent / "text.yml"
 LANGS = ("id", "en")
 
 try:  # pandas' missing-value marker, without importing pandas for this module alone
@@ -20,7 +22,7 @@ except ImportError:  # pragma: no cover
 
 @lru_cache(maxsize=1)
 def _catalogue() -> dict:
-    return yaml.safe_load((PACKAGE_DIR / "text.yml").read_text(encoding="utf-8"))
+    return yaml.safe_load(CATALOGUE_PATH.read_text(encoding="utf-8"))
 
 
 class Text:
