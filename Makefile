@@ -10,6 +10,11 @@ JOBS ?= 2
 PYTHON3 ?= python3
 
 ACTIVE_ENV := $(or $(VIRTUAL_ENV),$(CONDA_PREFIX))
+# A conda environment (active, and no virtualenv on top) keeps its own package versions from
+# environment.yml: make installs only the package there, never requirements.lock over conda's packages.
+ifneq ($(and $(CONDA_PREFIX),$(if $(VIRTUAL_ENV),,conda)),)
+  CONDA_ENV := 1
+endif
 ifneq ($(ACTIVE_ENV),)
   ENV_DIR := $(ACTIVE_ENV)
 else
@@ -18,7 +23,7 @@ endif
 BIN := $(ENV_DIR)/bin
 STAMP := $(ENV_DIR)/.asn-eval-installed
 
-.PHONY: help install data reports test lock synth clean
+.PHONY: help install data reports test lint hooks lock synth clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,13 +31,20 @@ help: ## List the targets
 $(ENV_DIR)/bin/python:
 	$(PYTHON3) -m venv $(ENV_DIR)
 
+ifdef CONDA_ENV
+$(STAMP): environment.yml pyproject.toml
+	@echo "conda environment $(CONDA_PREFIX): using its own package versions (environment.yml lists what it needs), not requirements.lock"
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+else
 $(STAMP): requirements.lock pyproject.toml | $(ENV_DIR)/bin/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+endif
 
-install: $(STAMP) ## Create the environment (first use) and install the pinned dependencies
+install: $(STAMP) ## Create the environment (first use) and install the pinned dependencies (in conda: the package only)
 
 data: $(STAMP) ## Ingest data/raw/$(DATASET) into data/processed/$(DATASET)
 	$(BIN)/asn-eval ingest data/raw/$(DATASET)
@@ -43,7 +55,18 @@ reports: data ## Render every region report, the summary and the index (reports/
 test: data ## Run the test suite (unit, end to end, and the notebooks through nbval)
 	$(BIN)/python -m pytest --nbval-lax tests notebooks
 
+lint: $(STAMP) ## Check code style and lint (ruff) and that notebooks carry no outputs (nbstripout)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/nbstripout --keep-id --verify notebooks/*.ipynb
+
+hooks: $(STAMP) ## Install the git pre-commit hooks (.pre-commit-config.yaml: ruff, nbstripout, jupytext sync)
+	$(BIN)/pre-commit install
+
 lock: $(STAMP) ## Re-pin requirements.lock from the current environment (after editing pyproject.toml)
+ifdef CONDA_ENV
+	@echo "make lock needs a virtualenv (pip freeze of a conda environment is not installable from PyPI)" >&2; exit 1
+endif
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^asn-eval' > requirements.lock
 
 synth: $(STAMP) ## Regenerate the synthetic sample dataset (seed recorded in its dataset.yml)
