@@ -19,7 +19,13 @@ import helpers.evaluation as ev
 def test_every_public_name_is_re_exported():
     for name in ev.__all__:
         assert hasattr(ev, name), name
-    from helpers.evaluation import paired_effect, PairedEffect  # noqa: F401  (the documented import)
+    # The documented import path gives the implementing function and its result type.
+    from helpers.evaluation import PairedEffect, paired_effect
+
+    assert isinstance(paired_effect([50, 60, 70], [55, 62, 80]), PairedEffect)
+
+
+_PLAIN = (str, int, float, bool, type(None))
 
 
 def _results():
@@ -39,9 +45,14 @@ def _results():
 def test_results_are_frozen_and_serialise_to_json(result):
     assert dataclasses.is_dataclass(result)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        setattr(result, "method", "changed")
+        result.method = "changed"
     d = result.as_dict()
     assert ("n" in d or "k" in d) and "method" in d  # a meta-analysis counts studies as k
-    json.dumps(d, allow_nan=True)  # plain Python scalars only
+    # Plain Python scalars (or lists of them) only: json.dumps alone would accept np.float64,
+    # a float subclass, so check the exact types.
+    for key, value in d.items():
+        values = value if isinstance(value, list) else [value]
+        assert all(type(v) in _PLAIN for v in values), f"{key}: {type(value).__name__}"
+    json.dumps(d, allow_nan=True)
     if hasattr(result, "to_frame"):
         assert isinstance(result.to_frame(), pd.DataFrame)

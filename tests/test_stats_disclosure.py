@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
-from hypothesis.extra.numpy import arrays
 from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from helpers.evaluation import suppress_small_cells
 
@@ -29,6 +29,7 @@ def agencies() -> pd.DataFrame:
 
 
 def test_group_below_min_cell_is_masked_and_flagged(agencies):
+    """Reference: the rule by hand: n = 3 < min_cell 5 masks every statistic of Dukcapil, n = 20 keeps Bappeda."""
     r = suppress_small_cells(agencies, "n", group_by="region")
     t = r.table.set_index("agency")
     assert np.isnan(t.loc["Dukcapil", "mean_score"]) and np.isnan(t.loc["Dukcapil", "n"])
@@ -38,6 +39,9 @@ def test_group_below_min_cell_is_masked_and_flagged(agencies):
 
 
 def test_lone_suppressed_cell_gets_a_complementary_partner_when_totals_are_shown(agencies):
+    """Reference: by hand: a lone masked cell in a group with a published total is recoverable by
+    subtraction, so the next smallest cell is masked too; two masked cells protect each other.
+    """
     r = suppress_small_cells(agencies, "n", group_by="region")
     t = r.table.set_index("agency")
     # salatiga: only Dukcapil (3) is small -> next smallest DPMPTSP (12) is also masked
@@ -48,6 +52,7 @@ def test_lone_suppressed_cell_gets_a_complementary_partner_when_totals_are_shown
 
 
 def test_no_complementary_suppression_without_totals(agencies):
+    """Reference: by hand: without totals only the three primary cells (n 3, 2, 4) are masked."""
     r = suppress_small_cells(agencies, "n", group_by="region", totals_shown=False)
     assert r.n_complementary == 0 and r.n_primary == 3
 
@@ -61,7 +66,10 @@ def test_counts_may_come_from_outside_the_table(agencies):
 def test_zero_counts_are_kept_unless_asked(agencies):
     agencies.loc[2, "n"] = 0
     assert suppress_small_cells(agencies, "n", group_by="region").table.loc[2, "suppression"] != "primary"
-    assert suppress_small_cells(agencies, "n", group_by="region", suppress_zeros=True).table.loc[2, "suppression"] == "primary"
+    assert (
+        suppress_small_cells(agencies, "n", group_by="region", suppress_zeros=True).table.loc[2, "suppression"]
+        == "primary"
+    )
 
 
 def test_numeric_identifiers_can_be_kept_and_flags_left_out():
@@ -79,6 +87,7 @@ def test_input_table_is_not_modified(agencies):
 
 
 def test_cross_table_suppression_protects_rows_and_columns():
+    """Reference: by hand on a 3x3 table, and the rule that no row or column keeps exactly one masked cell."""
     counts = pd.DataFrame(
         {"L": [12, 3, 25], "P": [15, 9, 30], "unknown": [7, 6, 8]}, index=["classroom", "e_learning", "simulation"]
     )
@@ -95,13 +104,14 @@ def test_cross_table_suppression_protects_rows_and_columns():
 @settings(max_examples=60, deadline=None)
 @given(arrays(np.int64, shape=st.tuples(st.integers(2, 5), st.integers(2, 5)), elements=st.integers(0, 40)))
 def test_no_row_or_column_is_left_with_a_single_recoverable_masked_cell(matrix):
+    """Reference: the disclosure property itself: a margin with one masked cell gives that cell away."""
     counts = pd.DataFrame(matrix)
     r = suppress_small_cells(counts, min_cell=5)
     m = r.mask.to_numpy()
     small = (matrix > 0) & (matrix < 5)
     assert np.all(m[small])  # every small cell is masked
     for lines, values in ((m, matrix), (m.T, matrix.T)):
-        for line, vals in zip(lines, values):
+        for line, vals in zip(lines, values, strict=True):
             if line.sum() == 1:
                 # allowed only when nothing else in the line could be masked
                 assert not np.any((vals > 0) & ~line)

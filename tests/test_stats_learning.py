@@ -1,8 +1,10 @@
 """Learning level: paired pre/post effects and method differences.
 
 Independent references: the published worked example of Lakens (2013), SciPy's
-``ttest_rel``/``wilcoxon``, the noncentral-t definition of the d_z interval and
-a hand-built cluster-robust sandwich in NumPy.
+``ttest_rel`` (the code computes t itself), the Wilcoxon signed-rank statistic and its
+tie-corrected normal approximation written out (the code calls SciPy's ``wilcoxon``, so
+SciPy cannot be the reference there), the noncentral-t definition of the d_z interval,
+a hand-built cluster-robust sandwich in NumPy and statsmodels for the clustered mean.
 """
 
 from __future__ import annotations
@@ -49,18 +51,37 @@ def test_g_av_matches_lakens_worked_example():
     assert round(r.g_av, 2) == 1.08  # Lakens' published g_av
 
 
-def test_t_and_wilcoxon_match_scipy_on_random_scores():
+def _hand_wilcoxon(diff: np.ndarray) -> tuple[float, float, bool]:
+    """Wilcoxon (1945) signed-rank test written out: zero differences dropped, average ranks of |d|,
+    W = min(R+, R-); normal approximation with the tie correction sum(t^3 - t)/48 and no continuity
+    correction (Hollander & Wolfe 1999, sec. 3.1). Also says whether ties made that approximation apply.
+    """
+    d = diff[diff != 0]
+    n = d.size
+    ranks = stats.rankdata(np.abs(d))
+    w = min(ranks[d > 0].sum(), ranks[d < 0].sum())
+    _, tie_sizes = np.unique(np.abs(d), return_counts=True)
+    var = n * (n + 1) * (2 * n + 1) / 24 - np.sum(tie_sizes**3 - tie_sizes) / 48
+    z = (w - n * (n + 1) / 4) / math.sqrt(var)
+    return float(w), float(2 * stats.norm.sf(abs(z))), bool(np.any(tie_sizes > 1) or n < diff.size)
+
+
+def test_t_and_wilcoxon_match_independent_references_on_random_scores():
+    """References: SciPy ``ttest_rel`` for t (the code computes t itself), the Wilcoxon test written
+    out in ``_hand_wilcoxon``, and the t interval of the mean difference written out.
+    """
     rng = np.random.default_rng(2013)
     pre = rng.normal(60, 10, 35).round()
     post = pre + rng.normal(4, 6, 35).round()
     r = paired_effect(pre, post)
     t_ref = stats.ttest_rel(post, pre)
-    w_ref = stats.wilcoxon(post - pre)
     assert r.t == pytest.approx(t_ref.statistic)
     assert r.p_value == pytest.approx(t_ref.pvalue)
-    assert r.wilcoxon_w == pytest.approx(w_ref.statistic)
-    assert r.wilcoxon_p == pytest.approx(w_ref.pvalue)
     diff = post - pre
+    w, w_p, approximated = _hand_wilcoxon(diff)
+    assert approximated  # rounded scores: ties and zeros, so the normal approximation is the reference
+    assert r.wilcoxon_w == w
+    assert r.wilcoxon_p == pytest.approx(w_p, rel=1e-9)
     half = stats.t.ppf(0.975, 34) * diff.std(ddof=1) / math.sqrt(35)
     assert (r.diff_ci_low, r.diff_ci_high) == pytest.approx((diff.mean() - half, diff.mean() + half))
     assert r.d_z == pytest.approx(diff.mean() / diff.std(ddof=1))
@@ -85,14 +106,19 @@ def test_dz_interval_approaches_normal_approximation_in_large_samples():
 
 
 def test_post_below_pre_gives_negative_effects():
+    """Reference: the Lakens example with pre and post swapped: every signed effect changes sign."""
     r = paired_effect(pre=MOVIE_1, post=MOVIE_2)
+    forward = paired_effect(pre=MOVIE_2, post=MOVIE_1)
     assert r.mean_diff == pytest.approx(-1.0)
     assert r.t < 0 and r.d_z < 0 and r.d_av < 0 and r.g_av < 0
+    assert (r.t, r.d_z, r.d_av, r.g_av) == pytest.approx((-forward.t, -forward.d_z, -forward.d_av, -forward.g_av))
+    assert (r.ci_low, r.ci_high) == pytest.approx((-forward.ci_high, -forward.ci_low))
     assert r.ci_high < 0
     assert r.normalized_gain < 0
 
 
 def test_pairs_with_a_missing_value_are_dropped():
+    """Reference: the same statistics on the three complete pairs selected by hand."""
     pre = [50, np.nan, 60, 70, 55]
     post = [60, 80, np.nan, 75, 65]
     r = paired_effect(pre, post)
@@ -102,6 +128,7 @@ def test_pairs_with_a_missing_value_are_dropped():
 
 
 def test_all_equal_nonzero_differences_give_infinite_t_without_crashing():
+    """Reference: the definitions with sd_diff = 0: t = 5 / (0 / sqrt(3)) and d_z = 5 / 0 are +inf."""
     r = paired_effect([50, 60, 70], [55, 65, 75])
     assert r.sd_diff == 0
     assert r.t == math.inf and r.d_z == math.inf
@@ -111,6 +138,7 @@ def test_all_equal_nonzero_differences_give_infinite_t_without_crashing():
 
 
 def test_all_zero_differences_give_undefined_statistics():
+    """Reference: the definitions: 0 / 0 is undefined; d_av = 0 / sd_av = 0 and the Hake gain is 0."""
     r = paired_effect([50, 60, 70], [50, 60, 70])
     assert math.isnan(r.t) and math.isnan(r.d_z) and math.isnan(r.p_value)
     assert math.isnan(r.wilcoxon_w) and math.isnan(r.wilcoxon_p)
@@ -118,6 +146,7 @@ def test_all_zero_differences_give_undefined_statistics():
 
 
 def test_fewer_than_two_pairs_gives_nan_statistics():
+    """Reference: one pair has no variance (n - 1 = 0 degrees of freedom); its difference is 60 - 50 = 10."""
     r = paired_effect([40, np.nan], [50, 60])
     assert r.n == 1 and r.mean_diff == 10
     assert all(math.isnan(getattr(r, f)) for f in ("t", "p_value", "d_z", "g_av", "ci_low", "wilcoxon_p"))
@@ -129,7 +158,8 @@ def test_normalized_gain_is_hake_gain_of_class_averages():
     pre, post = [40, 50, 60], [70, 75, 78]
     r = paired_effect(pre, post)
     assert r.normalized_gain == pytest.approx((74.333333 - 50) / (100 - 50), rel=1e-6)
-    assert paired_effect([100, 100], [90, 100]).normalized_gain != paired_effect([100, 100], [90, 100]).normalized_gain  # NaN
+    # A class already at 100% on the pre-test leaves no room to gain: (95 - 100) / (100 - 100) is undefined.
+    assert math.isnan(paired_effect([100, 100], [90, 100]).normalized_gain)
 
 
 def test_unequal_lengths_are_an_error():
@@ -175,6 +205,9 @@ def training_gains():
 
 
 def test_method_differences_match_hand_built_cluster_robust_ols(training_gains):
+    """Reference: OLS on dummies with the CR1 sandwich written out in ``_hand_cluster_ols`` and
+    Student t on G - 1 degrees of freedom.
+    """
     r = method_differences(training_gains, "gain", "method", "program_id")
     table = r.to_frame().set_index("term")
     y = training_gains["gain"].to_numpy()
@@ -211,7 +244,9 @@ def test_method_differences_recover_planted_method_effects():
     for _ in range(100):
         shift = np.repeat(rng.normal(0, 2, 24), 10)
         effect = np.select([methods == "e_learning", methods == "project_based"], [-3.0, 6.0], 0.0)
-        df = pd.DataFrame({"program_id": programmes, "method": methods, "gain": 10 + effect + shift + rng.normal(0, 5, 240)})
+        df = pd.DataFrame(
+            {"program_id": programmes, "method": methods, "gain": 10 + effect + shift + rng.normal(0, 5, 240)}
+        )
         table = method_differences(df, "gain", "method", "program_id").to_frame().set_index("term")
         for term, value in truth.items():
             hits[term] += table.loc[term, "ci_low"] < value < table.loc[term, "ci_high"]
@@ -222,7 +257,10 @@ def test_method_differences_recover_planted_method_effects():
 
 
 def test_method_differences_drop_missing_rows_before_clustering(training_gains):
-    """statsmodels does not re-align cluster groups with rows a formula drops; we drop first."""
+    """Reference: the model on rows cleaned by hand, and ``_hand_cluster_ols`` on those rows.
+
+    statsmodels does not re-align cluster groups with rows a formula drops; we drop first.
+    """
     dirty = training_gains.copy()
     dirty.loc[[0, 5, 17], "gain"] = np.nan
     dirty.loc[[30], "grade"] = None
@@ -238,6 +276,7 @@ def test_method_differences_drop_missing_rows_before_clustering(training_gains):
         + [(clean["grade"] == g).to_numpy(float) for g in ("III", "IV")]
     )
     beta, se, _ = _hand_cluster_ols(clean["gain"].to_numpy(), x, clean["program_id"].to_numpy())
+    assert r.to_frame()["coefficient"].to_numpy() == pytest.approx(beta)
     assert r.to_frame()["se"].to_numpy() == pytest.approx(se)
 
 
@@ -267,6 +306,7 @@ def test_clustered_mean_matches_statsmodels_intercept_only_cluster_fit():
 
 
 def test_clustered_mean_with_one_cluster_has_no_standard_error():
+    """Reference: the mean (1 + 2 + 3) / 3 = 2 by hand; one cluster leaves G - 1 = 0 degrees of freedom."""
     from helpers.evaluation import clustered_mean
 
     res = clustered_mean([1.0, 2.0, 3.0], ["a", "a", "a"])

@@ -36,7 +36,7 @@ BCG = {
 
 def _log_risk_ratios():
     """log RR = log(a/(a+b)) - log(c/(c+d)); var = 1/a - 1/(a+b) + 1/c - 1/(c+d)."""
-    a, b, c, d = (np.array(v, float) for v in zip(*BCG.values()))
+    a, b, c, d = (np.array(v, float) for v in zip(*BCG.values(), strict=True))
     y = np.log(a / (a + b)) - np.log(c / (c + d))
     v = 1 / a - 1 / (a + b) + 1 / c - 1 / (c + d)
     return y, v, list(BCG)
@@ -70,6 +70,9 @@ def _paule_mandel(y, v):
 
 
 def test_paule_mandel_matches_hand_estimator_on_bcg():
+    """Reference: the Paule-Mandel equation solved by hand with ``brentq`` (``_paule_mandel``) and the
+    inverse-variance pooling formulas; 0.3181 is that hand value rounded (a regression pin).
+    """
     y, v, labels = _log_risk_ratios()
     tau2 = _paule_mandel(y, v)
     r = pool_effects(y, v, labels, method="pm")
@@ -80,12 +83,18 @@ def test_paule_mandel_matches_hand_estimator_on_bcg():
     assert r.se == pytest.approx(1 / math.sqrt(np.sum(w)), abs=1e-6)
 
 
-def test_study_table_has_weights_that_sum_to_one():
+def test_study_table_has_random_effects_weights_that_sum_to_one():
+    """Reference: weights 1/(v_i + tau2) / sum, with tau2 from the hand Paule-Mandel estimator
+    (the default method), and each study's se = sqrt(v_i) and z interval written out.
+    """
     y, v, labels = _log_risk_ratios()
     studies = pool_effects(y, v, labels).studies
     assert list(studies.columns) == ["label", "effect", "se", "ci_low", "ci_high", "weight"]
+    w = 1 / (v + _paule_mandel(y, v))
+    assert studies["weight"].to_numpy() == pytest.approx(w / w.sum(), abs=1e-8)
     assert studies["weight"].sum() == pytest.approx(1.0)
-    assert studies.loc[0, "se"] == pytest.approx(math.sqrt(v[0]))
+    assert studies["se"].to_numpy() == pytest.approx(np.sqrt(v))
+    assert studies["ci_low"].to_numpy() == pytest.approx(y - 1.959964 * np.sqrt(v), abs=1e-6)
 
 
 @pytest.mark.parametrize("method", ["dl", "pm"])
@@ -101,6 +110,7 @@ def test_homogeneous_studies_truncate_tau2_and_i2_at_zero(method):
 
 
 def test_single_region_is_returned_as_is_without_crashing():
+    """Reference: by hand: one study is its own estimate, se = sqrt(0.09) = 0.3, 0.8 - 1.96 x 0.3."""
     r = pool_effects([0.8], [0.09], ["Salatiga"])
     assert (r.estimate, r.se, r.tau2, r.k) == (0.8, pytest.approx(0.3), 0.0, 1)
     assert math.isnan(r.i2) and math.isnan(r.q_p)
@@ -115,6 +125,7 @@ def test_missing_effects_or_non_positive_variances_are_errors(effects, variances
 
 
 def test_to_frame_appends_the_pooled_row():
+    """Reference: 13 BCG trials + 1 pooled row."""
     y, v, labels = _log_risk_ratios()
     frame = pool_effects(y, v, labels, method="dl").to_frame()
     assert len(frame) == 14 and frame.iloc[-1]["label"] == "Pooled (RE)"

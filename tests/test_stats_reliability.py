@@ -47,6 +47,7 @@ def _feldt(alpha: float, n: int, k: int, level: float = 0.95) -> tuple[float, fl
 
 
 def test_alpha_reproduces_published_example():
+    """Reference: R ltm::cronbach.alpha = 0.773 for these data; the hand formula gives 0.7734375."""
     r = cronbach_alpha(PUBLISHED)
     assert round(r.alpha, 3) == 0.773
     assert r.alpha == pytest.approx(0.7734375)
@@ -54,6 +55,7 @@ def test_alpha_reproduces_published_example():
 
 
 def test_alpha_matches_hand_variance_formula_on_random_scale():
+    """Reference: k/(k-1) (1 - sum var_i / var_total) written out in ``_hand_alpha``."""
     rng = np.random.default_rng(51)
     latent = rng.normal(size=(120, 1))
     x = np.clip(np.round(3 + latent + rng.normal(scale=0.9, size=(120, 6))), 1, 5)
@@ -62,6 +64,7 @@ def test_alpha_matches_hand_variance_formula_on_random_scale():
 
 
 def test_feldt_interval_matches_the_f_distribution_formula():
+    """Reference: Feldt, Woodruff & Salih (1987) written out in ``_feldt``, and pingouin's interval."""
     r = cronbach_alpha(PUBLISHED)
     assert (r.ci_low, r.ci_high) == pytest.approx(_feldt(0.7734375, 10, 3))
     # pingouin.cronbach_alpha gave [0.336, 0.939] for these data during development
@@ -71,6 +74,7 @@ def test_feldt_interval_matches_the_f_distribution_formula():
 
 
 def test_feldt_interval_uses_the_n_left_after_listwise_deletion():
+    """Reference: ``_hand_alpha`` and ``_feldt`` on the 8 complete rows selected by hand."""
     data = PUBLISHED.astype(float)
     data.loc[[1, 4], "Q2"] = np.nan
     r = cronbach_alpha(data)
@@ -82,6 +86,7 @@ def test_feldt_interval_uses_the_n_left_after_listwise_deletion():
 
 
 def test_item_table_has_corrected_item_total_correlation_and_alpha_if_deleted():
+    """Reference: NumPy correlation of each item with the sum of the others, and ``_hand_alpha`` without it."""
     x = PUBLISHED.to_numpy(float)
     table = cronbach_alpha(PUBLISHED).item_table
     assert list(table["item"]) == ["Q1", "Q2", "Q3"]
@@ -92,6 +97,7 @@ def test_item_table_has_corrected_item_total_correlation_and_alpha_if_deleted():
 
 
 def test_pairwise_policy_uses_all_available_pairs():
+    """Reference: the covariance matrix from pairwise-complete pairs written out in loops."""
     data = pd.DataFrame(
         {
             "a": [1, 2, 3, 4, 5, 2, np.nan, 4],
@@ -117,12 +123,14 @@ def test_pairwise_policy_uses_all_available_pairs():
 
 
 def test_all_equal_answers_give_nan_alpha_with_a_note():
+    """Reference: var_total = 0 makes the formula 0 / 0."""
     r = cronbach_alpha(pd.DataFrame({"a": [3, 3, 3], "b": [3, 3, 3]}))
     assert math.isnan(r.alpha) and math.isnan(r.ci_low)
     assert "zero variance" in r.note
 
 
 def test_fewer_than_two_respondents_or_items_give_nan_alpha():
+    """Reference: the formula needs two respondents (variances) and two items (k / (k - 1))."""
     one_row = cronbach_alpha(pd.DataFrame({"a": [3, np.nan], "b": [4, 2]}))
     assert one_row.n == 1 and math.isnan(one_row.alpha) and "respondents" in one_row.note
     one_item = cronbach_alpha(PUBLISHED[["Q1"]])
@@ -145,6 +153,7 @@ def test_as_dict_has_scalars_only():
     st.randoms(use_true_random=False),
 )
 def test_alpha_is_invariant_to_item_order_and_item_shifts(x, rnd):
+    """Reference: properties of the formula: variances ignore item order and constant shifts."""
     df = pd.DataFrame(x, columns=[f"i{j}" for j in range(x.shape[1])])
     base = cronbach_alpha(df)
     order = list(df.columns)
