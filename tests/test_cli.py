@@ -8,6 +8,7 @@ import sys
 
 def run(*args, env_root=None):
     import os
+
     env = dict(os.environ)
     if env_root is not None:
         env["ASN_EVAL_ROOT"] = str(env_root)

@@ -56,6 +56,7 @@ def _assert_fatal(folder, processed, pattern):
 
 # ---------------------------------------------------------------- fatal problems
 
+
 def test_missing_file_is_fatal_and_names_it(kobo, processed):
     _edit(kobo / "dataset.yml", "path: reaksi_kobo.csv", "path: reaksi_kobo_final.csv")
     err = _assert_fatal(kobo, processed, "does not exist")
@@ -77,8 +78,12 @@ def test_dataset_without_regions_is_fatal(kobo, processed):
 
 def test_mapping_that_matches_no_header_is_fatal_and_suggests_the_closest(kobo, processed):
     _edit(kobo / "dataset.yml", "end: submitted_at", "ending: submitted_at")
-    _assert_fatal(kobo, processed, r"maps header 'ending' but no column of the file matches it "
-                                   r"\(closest: 'end'.*copy the header from the export exactly")
+    _assert_fatal(
+        kobo,
+        processed,
+        r"maps header 'ending' but no column of the file matches it "
+        r"\(closest: 'end'.*copy the header from the export exactly",
+    )
 
 
 def test_mapping_to_a_column_outside_the_contract_is_fatal(kobo, processed):
@@ -97,14 +102,20 @@ def test_two_headers_becoming_one_column_is_fatal(kobo, processed):
 
 
 def test_unknown_likert_label_set_is_fatal(kobo, processed):
-    _edit(kobo / "dataset.yml", "      comment: comment         # ... or only the question name\n",
-          "      comment: comment\n    likert: {overall: kepuasan}\n")
+    _edit(
+        kobo / "dataset.yml",
+        "      comment: comment         # ... or only the question name\n",
+        "      comment: comment\n    likert: {overall: kepuasan}\n",
+    )
     _assert_fatal(kobo, processed, "unknown label set 'kepuasan' \\(known: agreement, satisfaction\\)")
 
 
 def test_likert_set_for_a_column_that_is_not_likert_is_fatal(kobo, processed):
-    _edit(kobo / "dataset.yml", "      comment: comment         # ... or only the question name\n",
-          "      comment: comment\n    likert: {comment: satisfaction}\n")
+    _edit(
+        kobo / "dataset.yml",
+        "      comment: comment         # ... or only the question name\n",
+        "      comment: comment\n    likert: {comment: satisfaction}\n",
+    )
     _assert_fatal(kobo, processed, "'comment', which is not a Likert column")
 
 
@@ -152,6 +163,7 @@ def test_fatal_problem_message_is_one_line():
 
 
 # ---------------------------------------------------------------- writing
+
 
 def test_rerun_on_unchanged_raw_data_is_byte_identical(tmp_path):
     folder = copy_fixture("google_forms", tmp_path / "raw")

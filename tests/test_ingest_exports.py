@@ -12,12 +12,12 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from tests.fixtures.exports import FIXTURES, TEST_KEY, copy_fixture, with_test_key
-from helpers.ingest.config import load_contract, load_dataset_spec
 from helpers.ingest import PARTICIPANT_KEY, run_checks
+from helpers.ingest.contract import load_contract
+from helpers.ingest.dataset_spec import load_dataset_spec
 from helpers.ingest.privacy import KEY_ENV, pseudonymise
-from helpers.ingest.readers import read_raw
-from helpers.ingest.validate import SOURCE_ROW
+from helpers.ingest.readers import SOURCE_ROW, read_raw
+from tests.fixtures.exports import FIXTURES, TEST_KEY, copy_fixture, with_test_key
 
 KEY = TEST_KEY.encode()
 
@@ -57,6 +57,7 @@ def _accepted_row(result, table, nip, program_id):
 
 # ---------------------------------------------------------------- Google Forms
 
+
 def test_google_forms_gmt_suffix_timestamp_parses(google_forms):
     row = _accepted_row(google_forms, "reaction", "198503142010012003", "SAL-2024-01")
     assert row["submitted_at"] == pd.Timestamp("2024-03-08 15:15:42")  # 3:15:42 PM, offset dropped
@@ -81,8 +82,14 @@ def test_google_forms_email_and_name_columns_are_not_read():
 def test_google_forms_indonesian_likert_labels_map_to_scores(google_forms):
     row = _accepted_row(google_forms, "reaction", "197712252003121002", "SAL-2024-01")
     # "Sangat setuju", "sangat setuju " (trailing space), "Setuju", "Setuju", "Ragu-ragu", "Sangat Puas"
-    assert [row[c] for c in ("relevance", "instructor", "method", "facilities", "schedule", "overall")] == \
-        [5, 5, 4, 4, 3, 5]
+    assert [row[c] for c in ("relevance", "instructor", "method", "facilities", "schedule", "overall")] == [
+        5,
+        5,
+        4,
+        4,
+        3,
+        5,
+    ]
 
 
 def test_google_forms_constant_program_id_fills_every_row(google_forms):
@@ -115,9 +122,13 @@ def test_google_forms_row_numbers_count_records_not_lines(google_forms):
 def test_google_forms_rows_are_accounted_for(google_forms):
     assert google_forms.counts["reaction"] == {"read": 9, "accepted": 4, "quarantined": 5}
     rules = {(p.file, p.row): p.rule for p in google_forms.tables["reaction"].problems}
-    assert rules == {("reaksi_salatiga.csv", 3): "duplicate", ("reaksi_salatiga.csv", 6): "nip",
-                     ("reaksi_salatiga.csv", 7): "reference", ("reaksi_plaju.csv", 3): "likert",
-                     ("reaksi_plaju.csv", 4): "programme-dates"}
+    assert rules == {
+        ("reaksi_salatiga.csv", 3): "duplicate",
+        ("reaksi_salatiga.csv", 6): "nip",
+        ("reaksi_salatiga.csv", 7): "reference",
+        ("reaksi_plaju.csv", 3): "likert",
+        ("reaksi_plaju.csv", 4): "programme-dates",
+    }
 
 
 def test_unknown_likert_label_is_quarantined_with_the_scale(google_forms):
@@ -154,6 +165,7 @@ def test_quarantined_rows_keep_values_as_read_with_source(google_forms):
 
 
 # ---------------------------------------------------------------- Google Sheets, id_ID
+
 
 def test_sheets_id_locale_decimal_comma_and_thousand_dots(sheets_id):
     programs = sheets_id.tables["programs"].accepted.set_index("program_id")
@@ -218,6 +230,7 @@ def test_unknown_region_id_in_a_row_is_quarantined_not_fatal(sheets_id):
 
 # ---------------------------------------------------------------- KoboToolbox
 
+
 def test_kobo_semicolon_export_with_group_prefixes_loads():
     result = run_checks(FIXTURES / "kobo")
     assert result.counts["reaction"] == {"read": 5, "accepted": 4, "quarantined": 1}
@@ -238,8 +251,7 @@ def test_kobo_end_time_with_offset_is_the_submission_time():
 
 def test_kobo_metadata_columns_are_ignored():
     raw = _raw("kobo", "reaction").frame
-    assert not [c for c in raw.columns if c.startswith("_") and c not in (SOURCE_ROW, "_source_file",
-                                                                         "_read_problem")]
+    assert not [c for c in raw.columns if c.startswith("_") and c not in (SOURCE_ROW, "_source_file", "_read_problem")]
 
 
 def test_kobo_multiline_answer_keeps_following_row_numbers():
@@ -259,6 +271,7 @@ def test_kobo_hxl_row_is_skipped_and_row_numbers_match_the_spreadsheet():
 
 
 # ---------------------------------------------------------------- Excel
+
 
 def test_excel_workbook_named_sheet_with_title_rows_loads(tmp_path):
     result = run_checks(copy_fixture("excel_xlsx", tmp_path))

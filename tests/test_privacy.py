@@ -8,8 +8,7 @@ import pytest
 
 from helpers.errors import DataContractError
 from helpers.ingest import ingest, run_checks
-from helpers.ingest.privacy import (DEMO_KEY, KEY_ENV, KEY_FILE_ENV, nip_problem, pseudonymise, resolve_key,
-                             scrub_text)
+from helpers.ingest.privacy import DEMO_KEY, KEY_ENV, KEY_FILE_ENV, nip_problem, pseudonymise, resolve_key, scrub_text
 from tests.fixtures.exports import EMAILS, FIXTURES, NAMES, PHONES, RAW_NIPS, TEST_KEY, copy_fixture, output_text
 
 
@@ -20,6 +19,7 @@ def no_key(monkeypatch):
 
 
 # ---------------------------------------------------------------- the key
+
 
 def test_real_dataset_without_a_key_is_refused(no_key):
     with pytest.raises(DataContractError) as err:
@@ -92,6 +92,7 @@ def test_short_key_is_refused(no_key, monkeypatch):
 
 # ---------------------------------------------------------------- pseudonyms
 
+
 def test_pseudonym_is_stable_and_ignores_separators():
     key = TEST_KEY.encode()
     assert pseudonymise("198503142010012003", key) == pseudonymise("19850314 201001 2 003", key)
@@ -106,64 +107,102 @@ def test_pseudonym_depends_on_the_key():
 
 # ---------------------------------------------------------------- NIP checks
 
-@pytest.mark.parametrize("nip", ["198503142010012003", "19850314 201001 2 003", "19850314.201001.2.003",
-                                 "19850314-201001-2-003", "NIP. 19850314 201001 2 003"])
+
+@pytest.mark.parametrize(
+    "nip",
+    [
+        "198503142010012003",
+        "19850314 201001 2 003",
+        "19850314.201001.2.003",
+        "19850314-201001-2-003",
+        "NIP. 19850314 201001 2 003",
+    ],
+)
 def test_well_formed_nip_is_accepted_with_or_without_separators(nip):
     assert nip_problem(nip) is None
 
 
-@pytest.mark.parametrize("nip, why", [
-    ("19850314201001200", "18 digits, found 17"),
-    ("1985031420100120031", "18 digits, found 19"),
-    ("19850314201001200X", "other characters"),
-    ("198502302010012003", "impossible birth date"),  # 30 February
-    ("198513142010012003", "impossible birth date"),  # month 13
-    ("185003142010012003", "impossible birth date"),  # born 1850
-    ("198503142010132003", "impossible appointment date"),  # appointment month 13
-    ("198503141990012003", "impossible appointment date"),  # appointed aged 4
-    ("198503142010013003", "gender digit"),
-    ("1.98503142010012E+17", "stored as a number"),
-])
+@pytest.mark.parametrize(
+    "nip, why",
+    [
+        ("19850314201001200", "18 digits, found 17"),
+        ("1985031420100120031", "18 digits, found 19"),
+        ("19850314201001200X", "other characters"),
+        ("198502302010012003", "impossible birth date"),  # 30 February
+        ("198513142010012003", "impossible birth date"),  # month 13
+        ("185003142010012003", "impossible birth date"),  # born 1850
+        ("198503142010132003", "impossible appointment date"),  # appointment month 13
+        ("198503141990012003", "impossible appointment date"),  # appointed aged 4
+        ("198503142010013003", "gender digit"),
+        ("1.98503142010012E+17", "stored as a number"),
+    ],
+)
 def test_nip_not_18_digits_or_encoding_an_impossible_date_is_rejected(nip, why):
     assert why in nip_problem(nip)
 
 
 # ---------------------------------------------------------------- scrubbing free text
 
-@pytest.mark.parametrize("text", [
-    "NIP saya 198503142010012003 ya",
-    "NIP saya 19850314 201001 2 003 ya",
-    "NIP saya 19850314.201001.2.003 ya",
-    "NIP saya 19850314-201001-2-003 ya",
-])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "NIP saya 198503142010012003 ya",
+        "NIP saya 19850314 201001 2 003 ya",
+        "NIP saya 19850314.201001.2.003 ya",
+        "NIP saya 19850314-201001-2-003 ya",
+    ],
+)
 def test_scrub_text_removes_nip_like_digit_runs(text):
     assert scrub_text(text) == "NIP saya [NIP] ya"
 
 
-@pytest.mark.parametrize("text", [
-    "hubungi +62 812-3456-7890 ya", "hubungi +62 812 3456 7890 ya", "hubungi +6281234567890 ya",
-    "hubungi 0812-3456-7890 ya", "hubungi 0812 3456 7890 ya", "hubungi 081234567890 ya",
-    "hubungi 62812345678 ya", "hubungi 6281234567890 ya", "hubungi 0813.1122.3344 ya",
-    "hubungi (021) 555-1234 ya", "hubungi 0751 123456 ya",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hubungi +62 812-3456-7890 ya",
+        "hubungi +62 812 3456 7890 ya",
+        "hubungi +6281234567890 ya",
+        "hubungi 0812-3456-7890 ya",
+        "hubungi 0812 3456 7890 ya",
+        "hubungi 081234567890 ya",
+        "hubungi 62812345678 ya",
+        "hubungi 6281234567890 ya",
+        "hubungi 0813.1122.3344 ya",
+        "hubungi (021) 555-1234 ya",
+        "hubungi 0751 123456 ya",
+    ],
+)
 def test_scrub_text_removes_indonesian_phone_numbers(text):
     out = scrub_text(text)
     assert out.startswith("hubungi ") and out.endswith(" ya") and "[telepon]" in out
     assert not any(ch.isdigit() for ch in out), out
 
 
-@pytest.mark.parametrize("text", ["siti.rahmawati@gmail.com", "Budi_S+pelatihan@salatiga.go.id",
-                                  "a.b-c@sub.domain.co.id"])
+@pytest.mark.parametrize(
+    "text", ["siti.rahmawati@gmail.com", "Budi_S+pelatihan@salatiga.go.id", "a.b-c@sub.domain.co.id"]
+)
 def test_scrub_text_removes_email_addresses(text):
     assert scrub_text(f"kirim ke {text}, terima kasih") == "kirim ke [email], terima kasih"
 
 
-@pytest.mark.parametrize("text", [
-    "Perlu tambahan 20 JP untuk praktik", "Tahun 2024 lebih baik", "biaya Rp 1.500.000 per orang",
-    "anggaran Rp 12.500.000,- cukup", "nilai naik dari 67,5 ke 80", "pukul 08.00 sampai 16.00",
-    "tanggal 05/03/2024", "PP 17/2020 Pasal 203", "sesi 3 dari 10", "ruang 0812",
-    "Perda No. 12 Tahun 2023", "kode pelatihan SAL-2024-01",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Perlu tambahan 20 JP untuk praktik",
+        "Tahun 2024 lebih baik",
+        "biaya Rp 1.500.000 per orang",
+        "anggaran Rp 12.500.000,- cukup",
+        "nilai naik dari 67,5 ke 80",
+        "pukul 08.00 sampai 16.00",
+        "tanggal 05/03/2024",
+        "PP 17/2020 Pasal 203",
+        "sesi 3 dari 10",
+        "ruang 0812",
+        "Perda No. 12 Tahun 2023",
+        "kode pelatihan SAL-2024-01",
+    ],
+)
 def test_scrub_text_keeps_ordinary_numbers(text):
     assert scrub_text(text) == text
 
@@ -173,6 +212,7 @@ def test_scrub_text_leaves_blank_and_none_alone():
 
 
 # ---------------------------------------------------------------- nothing personal in the output
+
 
 @pytest.mark.parametrize("name", ["google_forms", "sheets_id", "kobo", "kobo_hxl", "excel_csv", "excel_xlsx"])
 def test_processed_output_holds_no_raw_nip_name_email_or_phone(name, tmp_path, monkeypatch):
@@ -214,8 +254,9 @@ def test_sample_personal_data_never_reaches_processed_output(tmp_path):
         assert person["nip"] not in text and person["name"] not in text
 
 
-@pytest.mark.parametrize("text", ["telp +62 21 5551234", "NIP 19731026/199908/2/001", "budi[at]gmail.com",
-                                  "budi (at) gmail dot com"])
+@pytest.mark.parametrize(
+    "text", ["telp +62 21 5551234", "NIP 19731026/199908/2/001", "budi[at]gmail.com", "budi (at) gmail dot com"]
+)
 def test_scrub_catches_international_landlines_slashed_nips_and_obfuscated_emails(text):
     from helpers.ingest.privacy import scrub_text
 

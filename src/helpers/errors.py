@@ -16,7 +16,7 @@ class UserError(Exception):
 class DataContractError(UserError):
     """A raw dataset breaks the data contract in a way that stops ingest (a fatal problem).
 
-    Row-level problems do not raise: the row is quarantined instead (see ``helpers.ingest.validate``).
+    Row-level problems do not raise: the row is quarantined instead (see ``helpers.ingest.rules``).
     """
 
     file: str

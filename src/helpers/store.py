@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
-from .ingest.config import TABLES
 from .errors import UsageError
+from .ingest.contract import TABLES
 
 
 @dataclass(frozen=True)
@@ -44,11 +44,14 @@ def load_processed(dataset: str, root: Path | None = None) -> ProcessedDataset:
     folder = Path(root) if root else paths.processed_dataset_dir(dataset)
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
-        raise UsageError(f"no processed dataset '{dataset}' at {folder}: run `asn-eval ingest data/raw/{dataset}` first")
+        raise UsageError(
+            f"no processed dataset '{dataset}' at {folder}: run `asn-eval ingest data/raw/{dataset}` first"
+        )
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     tables = {t: pd.read_parquet(folder / f"{t}.parquet") for t in TABLES if (folder / f"{t}.parquet").is_file()}
-    quarantine = {p.stem: pd.read_csv(p, dtype=str, keep_default_na=False)
-                  for p in sorted((folder / "quarantine").glob("*.csv"))}
+    quarantine = {
+        p.stem: pd.read_csv(p, dtype=str, keep_default_na=False) for p in sorted((folder / "quarantine").glob("*.csv"))
+    }
     return ProcessedDataset(dataset, manifest, tables, quarantine)
 
 

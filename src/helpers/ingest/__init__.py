@@ -2,11 +2,13 @@
 
 Modules
 -------
-config     the data contract (``contract.yml``) and a dataset's ``dataset.yml``, loaded and checked
-readers    CSV / XLSX / Google Forms / KoboToolbox exports into string frames with source rows
-validate   parse and check values, rows and references; problems name file, row, column, rule
-privacy    keyed NIP pseudonyms, key resolution, free-text scrubbing
-pipeline   the run: read, check, quarantine, write ``data/processed/<dataset>/`` atomically
+contract      the data contract (``contract.yml``): tables, columns, types, rules; ``TABLES``
+dataset_spec  a dataset's ``dataset.yml``: regions, period, files and how to read them, checked
+readers       CSV / XLSX / Google Forms / KoboToolbox exports into string frames with source rows
+parsers       one cell's text into a typed value (numbers, dates, Likert, ...) or a clear error
+rules         column, row, duplicate and reference checks; problems name file, row, column, rule
+privacy       keyed NIP pseudonyms, key resolution, free-text scrubbing
+pipeline      the run: read, check, quarantine, write ``data/processed/<dataset>/`` atomically
 """
 
 from .pipeline import PARTICIPANT_KEY, IngestResult, ingest, run_checks

@@ -18,13 +18,22 @@ from pathlib import Path
 import pandas as pd
 
 from .. import paths
-from .config import Contract, DatasetSpec, FileSpec, TableSpec, load_contract, load_dataset_spec
 from ..errors import DataContractError
+from .contract import Contract, TableSpec, load_contract
+from .dataset_spec import DatasetSpec, FileSpec, load_dataset_spec
+from .parsers import ColumnParser
 from .privacy import pseudonymise, resolve_key, scrub_text
-from .readers import RawTable, read_raw
-from .validate import (SOURCE_FILE, SOURCE_ROW, ColumnParser, Problem, TableResult, check_columns,
-                       check_rows, duplicate_problems, empty_column, programme_date_problems,
-                       reference_problems)
+from .readers import SOURCE_FILE, SOURCE_ROW, RawTable, read_raw
+from .rules import (
+    Problem,
+    TableResult,
+    check_columns,
+    check_rows,
+    duplicate_problems,
+    empty_column,
+    programme_date_problems,
+    reference_problems,
+)
 
 PARTICIPANT_KEY = "participant_key"
 
@@ -69,9 +78,12 @@ def run_checks(dataset_dir: Path) -> IngestResult:
     for name, fspecs in spec.files.items():  # all fatal file problems before any reading
         for fspec in fspecs:
             if not (dataset_dir / fspec.path).is_file():
-                raise DataContractError(str(dataset_dir / fspec.path), "missing-file",
-                                        f"dataset.yml lists this file for table '{name}' but it does not exist: "
-                                        "fix the path under files: or add the file")
+                raise DataContractError(
+                    str(dataset_dir / fspec.path),
+                    "missing-file",
+                    f"dataset.yml lists this file for table '{name}' but it does not exist: "
+                    "fix the path under files: or add the file",
+                )
     results: dict[str, TableResult] = {}
     hashes: dict[str, str] = {}
     accepted: dict[str, pd.DataFrame] = {}
@@ -89,9 +101,14 @@ def run_checks(dataset_dir: Path) -> IngestResult:
     return IngestResult(spec, results, hashes, problems)
 
 
-def _check_table(table: TableSpec, raws: list[tuple[FileSpec, RawTable]], spec: DatasetSpec,
-                 contract: Contract, key: bytes, accepted: dict[str, pd.DataFrame]
-                 ) -> tuple[TableResult, pd.DataFrame]:
+def _check_table(
+    table: TableSpec,
+    raws: list[tuple[FileSpec, RawTable]],
+    spec: DatasetSpec,
+    contract: Contract,
+    key: bytes,
+    accepted: dict[str, pd.DataFrame],
+) -> tuple[TableResult, pd.DataFrame]:
     """Check one table (one or more files); return its result and its accepted rows before
     pseudonymisation.
 
@@ -110,11 +127,20 @@ def _check_table(table: TableSpec, raws: list[tuple[FileSpec, RawTable]], spec: 
         problems += found
     raw = pd.concat(frames) if len(frames) > 1 else frames[0]
     present = [c for c in table.columns if any(c in t.columns for t in typed_parts)]
-    typed = pd.concat([t.reindex(columns=present).assign(**{c: empty_column(table.columns[c], t.index)
-                                                             for c in present if c not in t.columns})
-                       for t in typed_parts]) if len(typed_parts) > 1 else typed_parts[0]
+    typed = (
+        pd.concat(
+            [
+                t.reindex(columns=present).assign(
+                    **{c: empty_column(table.columns[c], t.index) for c in present if c not in t.columns}
+                )
+                for t in typed_parts
+            ]
+        )
+        if len(typed_parts) > 1
+        else typed_parts[0]
+    )
     source = raw[[SOURCE_FILE, SOURCE_ROW]]
-    position = {(f, int(r)): i for i, f, r in zip(raw.index, raw[SOURCE_FILE], raw[SOURCE_ROW])}
+    position = {(f, int(r)): i for i, f, r in zip(raw.index, raw[SOURCE_FILE], raw[SOURCE_ROW], strict=True)}
 
     def keep_mask() -> pd.Series:
         bad = {position[(p.file, p.row)] for p in problems}
@@ -135,8 +161,7 @@ def _check_table(table: TableSpec, raws: list[tuple[FileSpec, RawTable]], spec: 
     quarantined = _quarantine_frame(table, raw[~keep], problems, key)
     protected = _protect(table, good.copy(), key)
     blank = sum(rt.blank_rows for _, rt in raws)
-    return (TableResult(table.name, len(raw), protected.reset_index(drop=True), quarantined, problems, blank),
-            good)
+    return (TableResult(table.name, len(raw), protected.reset_index(drop=True), quarantined, problems, blank), good)
 
 
 def _protect(table: TableSpec, df: pd.DataFrame, key: bytes) -> pd.DataFrame:
@@ -156,8 +181,7 @@ def _protect(table: TableSpec, df: pd.DataFrame, key: bytes) -> pd.DataFrame:
     return df
 
 
-def _quarantine_frame(table: TableSpec, raw_bad: pd.DataFrame, problems: list[Problem],
-                      key: bytes) -> pd.DataFrame:
+def _quarantine_frame(table: TableSpec, raw_bad: pd.DataFrame, problems: list[Problem], key: bytes) -> pd.DataFrame:
     """Rejected rows with their values as read, personal data protected, and the reasons.
 
     The NIP becomes its pseudonym (so the row can be matched with the accepted tables), names
@@ -168,8 +192,9 @@ def _quarantine_frame(table: TableSpec, raw_bad: pd.DataFrame, problems: list[Pr
     for p in problems:
         reasons.setdefault((p.file, p.row), []).append(f"{p.column}: {p.message} [{p.rule}]")
     out = pd.DataFrame(index=raw_bad.index)
-    out["reason"] = ["; ".join(reasons.get((f, int(r)), [])) for f, r in
-                     zip(raw_bad[SOURCE_FILE], raw_bad[SOURCE_ROW])]
+    out["reason"] = [
+        "; ".join(reasons.get((f, int(r)), [])) for f, r in zip(raw_bad[SOURCE_FILE], raw_bad[SOURCE_ROW], strict=True)
+    ]
     out[SOURCE_FILE] = raw_bad[SOURCE_FILE]
     out[SOURCE_ROW] = raw_bad[SOURCE_ROW].astype(int)
     for name, col in table.columns.items():
@@ -199,6 +224,7 @@ def manifest(result: IngestResult) -> dict:
         "problems_by_rule": _problem_counts(result.problems),
         "blank_rows_skipped": {name: r.blank_rows for name, r in result.tables.items() if r.blank_rows},
         "planted_effects": list(spec.planted_effects),
+        "analysis": spec.analysis,
     }
 
 
@@ -221,8 +247,9 @@ def write_processed(result: IngestResult, out_dir: Path | None = None) -> Path:
             tres.accepted.to_parquet(tmp / f"{name}.parquet", index=False)
             if len(tres.quarantined):
                 tres.quarantined.to_csv(tmp / "quarantine" / f"{name}.csv", index=False, lineterminator="\n")
-        (tmp / "manifest.json").write_text(json.dumps(manifest(result), indent=2, ensure_ascii=False,
-                                                      default=str) + "\n", encoding="utf-8")
+        (tmp / "manifest.json").write_text(
+            json.dumps(manifest(result), indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+        )
         _swap_in(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -9,7 +9,7 @@ import os
 import re
 from pathlib import Path
 
-from ..errors import DataContractError
+from ..errors import DataContractError, UsageError
 
 # Public, documented demo key: only for synthetic datasets that declare ``pseudonym_key: demo``.
 # Anyone can recompute these pseudonyms; that is fine for invented people and wrong for real ones.
@@ -29,9 +29,12 @@ def resolve_key(dataset_name: str, synthetic: bool, declared: str | None, where:
     """
     where = where or f"data/raw/{dataset_name}/dataset.yml"
     if declared is not None and declared != "demo":
-        raise DataContractError(where, "pseudonym-key",
-                                "pseudonym_key in dataset.yml may only be 'demo' (synthetic data): never write a "
-                                f"real key into the repository; set {KEY_ENV} or {KEY_FILE_ENV} instead")
+        raise DataContractError(
+            where,
+            "pseudonym-key",
+            "pseudonym_key in dataset.yml may only be 'demo' (synthetic data): never write a "
+            f"real key into the repository; set {KEY_ENV} or {KEY_FILE_ENV} instead",
+        )
     if os.environ.get(KEY_ENV):
         return _checked(os.environ[KEY_ENV].encode("utf-8"), KEY_ENV)
     key_file = os.environ.get(KEY_FILE_ENV)
@@ -40,24 +43,32 @@ def resolve_key(dataset_name: str, synthetic: bool, declared: str | None, where:
         if not path.is_file():
             raise DataContractError(key_file, "pseudonym-key", f"{KEY_FILE_ENV} points to a missing file")
         if _inside_project(path):
-            raise DataContractError(key_file, "pseudonym-key",
-                                    "the key file is inside the project folder, where it could be committed: "
-                                    "move it outside (e.g. ~/.config/asn-eval/key) and point "
-                                    f"{KEY_FILE_ENV} there")
+            raise DataContractError(
+                key_file,
+                "pseudonym-key",
+                "the key file is inside the project folder, where it could be committed: "
+                "move it outside (e.g. ~/.config/asn-eval/key) and point "
+                f"{KEY_FILE_ENV} there",
+            )
         return _checked(path.read_bytes().strip(), key_file)
     if synthetic and declared == "demo":
         return DEMO_KEY
     raise DataContractError(
-        where, "pseudonym-key",
+        where,
+        "pseudonym-key",
         f"no pseudonymisation key for a real dataset: set {KEY_ENV}, or {KEY_FILE_ENV} to a file outside the "
-        "repository (see docs/real-data.md); the public demo key is allowed only for synthetic datasets")
+        "repository (see docs/real-data.md); the public demo key is allowed only for synthetic datasets",
+    )
 
 
 def _checked(key: bytes, source: str) -> bytes:
     if len(key) < MIN_KEY_BYTES:
-        raise DataContractError(source, "pseudonym-key",
-                                f"the pseudonymisation key is {len(key)} bytes; use at least {MIN_KEY_BYTES} "
-                                "random characters (e.g. python -c \"import secrets; print(secrets.token_hex(32))\")")
+        raise DataContractError(
+            source,
+            "pseudonym-key",
+            f"the pseudonymisation key is {len(key)} bytes; use at least {MIN_KEY_BYTES} "
+            'random characters (e.g. python -c "import secrets; print(secrets.token_hex(32))")',
+        )
     return key
 
 
@@ -65,10 +76,10 @@ def _inside_project(path: Path) -> bool:
     from ..paths import project_root  # paths is tiny; imported here to keep this module standalone
 
     try:
-        path.resolve().relative_to(project_root())
-    except ValueError:
+        root = project_root()
+    except UsageError:  # no project folder found: there is no repository the key could be committed to
         return False
-    return True
+    return path.resolve().is_relative_to(root)
 
 
 def pseudonymise(value: str, key: bytes) -> str:
@@ -99,8 +110,7 @@ def nip_problem(value: str) -> str | None:
     """
     text = str(value).strip()
     if re.fullmatch(r"[0-9](?:[.,][0-9]+)?[eE]\+?[0-9]+", text):
-        return ("NIP was stored as a number, which keeps only 15 digits: format the NIP column as text "
-                "and type it again")
+        return "NIP was stored as a number, which keeps only 15 digits: format the NIP column as text and type it again"
     digits = _NIP_SEPARATORS.sub("", _NIP_LABEL.sub("", text))
     if not re.fullmatch(r"[0-9]{18}", digits):
         n = len(re.sub(r"[^0-9]", "", digits))
@@ -122,14 +132,19 @@ def nip_problem(value: str) -> str | None:
 
 _NIP_LIKE = re.compile(r"(?<!\d)\d(?:[ ./-]?\d){15,19}(?!\d)")
 # Also the obfuscated forms people type to dodge spam filters: "budi[at]gmail.com", "budi (at) gmail dot com".
-_EMAIL = re.compile(r"[\w.+-]+\s*(?:@|\[at\]|\(at\)|\s\bat\b\s)\s*[\w-]+(?:\s*(?:\.|\[dot\]|\(dot\)|\s\bdot\b\s)\s*[\w-]+)+",
-                    re.IGNORECASE)
+_EMAIL = re.compile(
+    r"[\w.+-]+\s*(?:@|\[at\]|\(at\)|\s\bat\b\s)\s*[\w-]+"
+    r"(?:\s*(?:\.|\[dot\]|\(dot\)|\s\bdot\b\s)\s*[\w-]+)+",
+    re.IGNORECASE,
+)
 # Indonesian mobile numbers (+62 812-3456-7890, 0812 3456 7890, 6281234567890) and landlines
 # with an area code ((021) 555-1234, 0751 123456). A leading 0/62 is required, so "20 JP",
 # "2024" or "Rp 1.500.000" never match.
-_PHONE = re.compile(r"(?<![\w+])(?:(?:\+62|62|0)[ .-]?\(?8\d{1,3}\)?(?:[ .-]?\d{3,4}){1,3}"
-                    r"|\(?0[2-7]\d{1,2}\)?[ .-]?\d{3,4}[ .-]?\d{0,4}"
-                    r"|\+62[ .-]?\(?[2-7]\d{0,2}\)?[ .-]?\d{3,4}[ .-]?\d{0,4})(?!\d)")
+_PHONE = re.compile(
+    r"(?<![\w+])(?:(?:\+62|62|0)[ .-]?\(?8\d{1,3}\)?(?:[ .-]?\d{3,4}){1,3}"
+    r"|\(?0[2-7]\d{1,2}\)?[ .-]?\d{3,4}[ .-]?\d{0,4}"
+    r"|\+62[ .-]?\(?[2-7]\d{0,2}\)?[ .-]?\d{3,4}[ .-]?\d{0,4})(?!\d)"
+)
 
 
 def scrub_text(text: str) -> str:

@@ -1,7 +1,7 @@
 """Read one raw file (CSV, XLSX, Google Forms, KoboToolbox export) into contract columns.
 
 The result holds every value as a string exactly as read (parsing happens in
-``helpers.ingest.validate``), the contract's column names, and bookkeeping columns: the source file and
+``helpers.ingest.parsers``), the contract's column names, and bookkeeping columns: the source file and
 the row number as a spreadsheet shows it (the header is row ``header_row``, 1 by default), so
 every problem can be found in the file the researcher has open.
 
@@ -35,14 +35,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import FileSpec, TableSpec
 from ..errors import DataContractError
+from .contract import TableSpec
+from .dataset_spec import FileSpec
 from .privacy import scrub_text
-from .validate import READ_PROBLEM, SOURCE_FILE, SOURCE_ROW
 
-KOBO_META = re.compile(r"^(_(id|uuid|submission_time|validation_status|notes|status|submitted_by|tags|index"
-                       r"|parent_table_name|parent_index|version|xform_id|geolocation|attachments|duration)"
-                       r"|__version__|meta/.*|formhub/.*)$", re.IGNORECASE)
+# Bookkeeping columns of every frame read here, used by the checks downstream.
+SOURCE_FILE = "_source_file"  # the file as dataset.yml names it
+SOURCE_ROW = "_source_row"  # the row number as a spreadsheet shows it
+READ_PROBLEM = "_read_problem"  # why a line is malformed (e.g. too many fields), or ""
+
+KOBO_META = re.compile(
+    r"^(_(id|uuid|submission_time|validation_status|notes|status|submitted_by|tags|index"
+    r"|parent_table_name|parent_index|version|xform_id|geolocation|attachments|duration)"
+    r"|__version__|meta/.*|formhub/.*)$",
+    re.IGNORECASE,
+)
 TIMESTAMP_HEADERS = ("timestamp", "stempel waktu", "cap waktu")
 DELIMITERS = (",", ";", "\t", "|")
 _EXCEL_EXACT_DIGITS = 15  # Excel keeps 15 significant digits of a number
@@ -67,11 +75,15 @@ def normalise_header(text: str) -> str:
 
 # ---------------------------------------------------------------- CSV
 
+
 def _decode(path: Path, encoding: str | None) -> str:
     data = path.read_bytes()
     if data[:4] == b"PK\x03\x04":
-        raise DataContractError(str(path), "format", "this is an Excel workbook, not CSV text: "
-                                "set 'format: xlsx' for it in dataset.yml (or name it .xlsx)")
+        raise DataContractError(
+            str(path),
+            "format",
+            "this is an Excel workbook, not CSV text: set 'format: xlsx' for it in dataset.yml (or name it .xlsx)",
+        )
     if encoding:
         try:
             return data.decode(encoding)
@@ -84,17 +96,20 @@ def _decode(path: Path, encoding: str | None) -> str:
             return data.decode(enc)
         except UnicodeDecodeError:
             continue
-    raise DataContractError(str(path), "encoding",
-                            "not UTF-8 or Windows-1252 text: save it as 'CSV UTF-8', or set encoding: in dataset.yml")
+    raise DataContractError(
+        str(path), "encoding", "not UTF-8 or Windows-1252 text: save it as 'CSV UTF-8', or set encoding: in dataset.yml"
+    )
 
 
 def _sniff_delimiter(text: str) -> str:
     """The delimiter that splits the header record into the most fields (``,`` on a tie)."""
+
     def fields(delim: str) -> int:
         try:
             return len(next(csv.reader(io.StringIO(text), delimiter=delim), []))
         except csv.Error:
             return 0
+
     return max(DELIMITERS, key=lambda d: (fields(d), -DELIMITERS.index(d)))
 
 
@@ -102,17 +117,19 @@ def _csv_records(path: Path, fspec: FileSpec) -> list[list[str]]:
     text = _decode(path, fspec.encoding)
     sep_line = re.match(r"^sep=(.)\r?\n", text)
     if sep_line:  # Excel's hint line: Excel itself does not show it as a row
-        delim, text = sep_line.group(1), text[sep_line.end():]
+        delim, text = sep_line.group(1), text[sep_line.end() :]
     else:
         delim = _sniff_delimiter(text)
     try:
         return list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
     except csv.Error as exc:
-        raise DataContractError(str(path), "csv", f"not readable as CSV ({exc}): export it again from the "
-                                "survey tool or spreadsheet") from None
+        raise DataContractError(
+            str(path), "csv", f"not readable as CSV ({exc}): export it again from the survey tool or spreadsheet"
+        ) from None
 
 
 # ---------------------------------------------------------------- XLSX
+
 
 def _cell_text(v, decimal: str = "auto") -> str:
     """An Excel cell as the text it shows: dates as ISO, whole numbers without ``.0``, blanks ``''``."""
@@ -121,7 +138,7 @@ def _cell_text(v, decimal: str = "auto") -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, (int, float)):
-        if abs(v) >= 10 ** _EXCEL_EXACT_DIGITS:  # Excel has already dropped digits: show it as Excel does
+        if abs(v) >= 10**_EXCEL_EXACT_DIGITS:  # Excel has already dropped digits: show it as Excel does
             return f"{float(v):.{_EXCEL_EXACT_DIGITS - 1}E}"
         if isinstance(v, int) or float(v).is_integer():
             return str(int(v))
@@ -147,26 +164,36 @@ def _xlsx_records(path: Path, fspec: FileSpec) -> list[list[str]]:
         ws = wb.worksheets[0]
     elif isinstance(sheet, int):
         if not 0 <= sheet < len(wb.worksheets):
-            raise DataContractError(str(path), "sheet", f"no sheet number {sheet} (the workbook has "
-                                    f"{len(wb.worksheets)}; 0 is the first)")
+            raise DataContractError(
+                str(path), "sheet", f"no sheet number {sheet} (the workbook has {len(wb.worksheets)}; 0 is the first)"
+            )
         ws = wb.worksheets[sheet]
     elif sheet in wb.sheetnames:
         ws = wb[sheet]
     else:
-        raise DataContractError(str(path), "sheet", f"no sheet named '{sheet}' (sheets: "
-                                f"{', '.join(wb.sheetnames)}): set sheet: in dataset.yml to one of them")
-    return [[_cell_text(v, fspec.decimal) for v in row]
-            for row in ws.iter_rows(min_row=1, max_row=ws.max_row, values_only=True)]
+        raise DataContractError(
+            str(path),
+            "sheet",
+            f"no sheet named '{sheet}' (sheets: {', '.join(wb.sheetnames)}): set sheet: in dataset.yml to one of them",
+        )
+    return [
+        [_cell_text(v, fspec.decimal) for v in row]
+        for row in ws.iter_rows(min_row=1, max_row=ws.max_row, values_only=True)
+    ]
 
 
 # ---------------------------------------------------------------- records -> frame
+
 
 def _frame(records: list[list[str]], fspec: FileSpec, path: Path) -> tuple[pd.DataFrame, int]:
     """Header + rows -> a frame of strings with spreadsheet row numbers; blank rows dropped."""
     h = fspec.header_row
     if len(records) < h or not any(str(c).strip() for c in records[h - 1]):
-        raise DataContractError(str(path), "empty-file", f"no header in row {h}: the file is empty or "
-                                "header_row in dataset.yml points at the wrong row")
+        raise DataContractError(
+            str(path),
+            "empty-file",
+            f"no header in row {h}: the file is empty or header_row in dataset.yml points at the wrong row",
+        )
     header = [str(c) for c in records[h - 1]]
     while header and not header[-1].strip():  # trailing empty header cells hold nothing
         header.pop()
@@ -181,8 +208,10 @@ def _frame(records: list[list[str]], fspec: FileSpec, path: Path) -> tuple[pd.Da
         if any(c.strip() for c in extra):  # kept in the message: quarantine keeps what was read
             shown = scrub_text(" | ".join(extra).strip())
             shown = shown if len(shown) <= 80 else shown[:77] + "..."
-            notes.append(f"the row has {len(rec)} values but the header has {width} (extra: '{shown}'): a "
-                         "separator inside an unquoted value?")
+            notes.append(
+                f"the row has {len(rec)} values but the header has {width} (extra: '{shown}'): a "
+                "separator inside an unquoted value?"
+            )
         else:
             notes.append("")
         body.append(rec[:width] + [""] * (width - len(rec)))
@@ -228,9 +257,11 @@ def read_raw(path: Path, fspec: FileSpec, table: TableSpec) -> RawTable:
     df = _rename(df, fspec, table, path, fmt)
     for column, value in fspec.constants.items():
         if column in df.columns:
-            raise DataContractError(str(path), "constants",
-                                    f"dataset.yml sets constants: {column}, but the file has a '{column}' column "
-                                    "too: remove one of them")
+            raise DataContractError(
+                str(path),
+                "constants",
+                f"dataset.yml sets constants: {column}, but the file has a '{column}' column too: remove one of them",
+            )
         df[column] = value
     df[SOURCE_FILE] = fspec.path
     return RawTable(df.reset_index(drop=True), blank)
@@ -255,14 +286,20 @@ def _rename(df: pd.DataFrame, fspec: FileSpec, table: TableSpec, path: Path, fmt
         if not hits:
             near = difflib.get_close_matches(want, [k[0] for k in keys], n=3, cutoff=0.5)
             hint = f" (closest: {'; '.join(repr(n) for n in near)})" if near else ""
-            raise DataContractError(str(path), "mapping",
-                                    f"dataset.yml maps header '{export_header}' but no column of the file "
-                                    f"matches it{hint}: copy the header from the export exactly")
+            raise DataContractError(
+                str(path),
+                "mapping",
+                f"dataset.yml maps header '{export_header}' but no column of the file "
+                f"matches it{hint}: copy the header from the export exactly",
+            )
         if len(hits) > 1:
-            raise DataContractError(str(path), "mapping",
-                                    f"dataset.yml maps header '{export_header}', which matches "
-                                    f"{len(hits)} columns ({', '.join(headers[i] for i in hits)}): "
-                                    "write the full header, with its group prefix")
+            raise DataContractError(
+                str(path),
+                "mapping",
+                f"dataset.yml maps header '{export_header}', which matches "
+                f"{len(hits)} columns ({', '.join(headers[i] for i in hits)}): "
+                "write the full header, with its group prefix",
+            )
         targets[hits[0]] = target
     mapped = set(targets)
     for i, k in enumerate(keys):
@@ -273,28 +310,40 @@ def _rename(df: pd.DataFrame, fspec: FileSpec, table: TableSpec, path: Path, fmt
             if name in table.columns and name not in mapped:
                 targets[i] = name
                 break
-        if (targets[i] is None and fmt == "google-forms" and k[0] in TIMESTAMP_HEADERS
-                and "submitted_at" in table.columns and "submitted_at" not in mapped):
+        if (
+            targets[i] is None
+            and fmt == "google-forms"
+            and k[0] in TIMESTAMP_HEADERS
+            and "submitted_at" in table.columns
+            and "submitted_at" not in mapped
+        ):
             targets[i] = "submitted_at"
     chosen = [t for t in targets if t is not None]
     dup = sorted({t for t in chosen if chosen.count(t) > 1})
     if dup:
         which = [headers[i] for i, t in enumerate(targets) if t == dup[0]]
-        raise DataContractError(str(path), "mapping",
-                                f"{len(which)} columns of the file would become '{dup[0]}' "
-                                f"({'; '.join(repr(w) for w in which)}): map one of them explicitly under "
-                                "columns: in dataset.yml, or remove the other")
+        raise DataContractError(
+            str(path),
+            "mapping",
+            f"{len(which)} columns of the file would become '{dup[0]}' "
+            f"({'; '.join(repr(w) for w in which)}): map one of them explicitly under "
+            "columns: in dataset.yml, or remove the other",
+        )
     positions = [i for i, t in enumerate(targets) if t is not None]
     out = df.iloc[:, positions + [len(headers), len(headers) + 1]].copy()
     out.columns = [targets[i] for i in positions] + [SOURCE_ROW, READ_PROBLEM]
-    missing = [c for c, col in table.columns.items()
-               if col.required and c not in out.columns and c not in fspec.constants]
+    missing = [
+        c for c, col in table.columns.items() if col.required and c not in out.columns and c not in fspec.constants
+    ]
     if missing:
         lines = []
         for c in missing:
             near = difflib.get_close_matches(c.replace("_", " "), [k[0] for k in keys], n=1, cutoff=0.4)
             lines.append(f"{c} (closest header: {near[0]!r})" if near else c)
-        raise DataContractError(str(path), "missing-column",
-                                f"required column(s) not found: {', '.join(lines)}; add them, or map the "
-                                f"export's headers to them under columns: in dataset.yml (see docs/real-data.md)")
+        raise DataContractError(
+            str(path),
+            "missing-column",
+            f"required column(s) not found: {', '.join(lines)}; add them, or map the "
+            f"export's headers to them under columns: in dataset.yml (see docs/real-data.md)",
+        )
     return out

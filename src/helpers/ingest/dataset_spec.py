@@ -1,93 +1,25 @@
-"""Configuration as data: the data contract (``contract.yml``) and a dataset's ``dataset.yml``.
+"""A dataset's ``dataset.yml``: its regions, period, files and how to read them, loaded and checked.
 
-Both are loaded and checked once here; the rest of the package receives plain objects.
+Everything that can be checked without opening a data file is checked here, so that a typo in
+``dataset.yml`` stops the run before any file is read.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from ..errors import DataContractError
-
-
-_HERE = Path(__file__).resolve().parent
-
-TABLES = ("programs", "participants", "enrollments", "reaction", "tests", "followup",
-          "service", "skm", "qualitative")
-
-
-@dataclass(frozen=True)
-class ColumnSpec:
-    name: str
-    type: str
-    required: bool = True
-    nullable: bool = False
-    min: float | None = None
-    max: float | None = None
-    values: tuple[str, ...] = ()
-    personal: bool = False
-    currency: bool = False  # rupiah: "Rp 1.500.000,-" accepted, a lone "1.500" is fifteen hundred
-    score: bool = False  # 0-100 test score: a Google Forms quiz "17 / 20" is read as 85 (per cent)
-
-
-@dataclass(frozen=True)
-class RowRule:
-    """A rule across two columns of one row: when ``if_filled`` has a value, ``then_filled`` must too."""
-
-    if_filled: str
-    then_filled: str
-    rule: str
-    message: str
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    name: str
-    columns: dict[str, ColumnSpec]
-    unique: tuple[str, ...] = ()
-    latest: str | None = None
-    refs: dict[str, str] = field(default_factory=dict)
-    requires: tuple[RowRule, ...] = ()
-
-
-@dataclass(frozen=True)
-class Contract:
-    tables: dict[str, TableSpec]
-    order: tuple[str, ...]
-    likert_labels: dict[str, dict[str, int]]
-    yesno: dict[str, str]
-    settings: dict[str, Any]
-
-
-@lru_cache(maxsize=1)
-def load_contract() -> Contract:
-    """Load ``contract.yml`` shipped with the package."""
-    raw = yaml.safe_load((_HERE / "contract.yml").read_text(encoding="utf-8"))
-    tables = {}
-    for tname, t in raw["tables"].items():
-        cols = {}
-        for cname, c in t["columns"].items():
-            cols[cname] = ColumnSpec(
-                name=cname, type=c["type"], required=c.get("required", True),
-                nullable=c.get("nullable", False), min=c.get("min"), max=c.get("max"),
-                values=tuple(str(v) for v in c.get("values", ())), personal=c.get("personal", False),
-                currency=c.get("currency", False), score=c.get("score", False))
-        requires = tuple(RowRule(r["if"], r["then"], r["rule"], r["message"]) for r in t.get("requires", ()))
-        tables[tname] = TableSpec(tname, cols, tuple(t.get("unique", ())), t.get("latest"),
-                                  dict(t.get("refs", {})), requires)
-    labels = {k: {str(lbl).strip().lower(): int(v) for lbl, v in m.items()}
-              for k, m in raw["likert_labels"].items()}
-    return Contract(tables, tuple(raw["order"]), labels, dict(raw["yesno"]), dict(raw["settings"]))
+from .contract import TABLES, Contract, TableSpec, load_contract
 
 
 @dataclass(frozen=True)
 class Region:
+    """A region the dataset covers (a city, regency or district); ``id`` is what the tables use."""
+
     id: str
     name: str
     level: str = ""
@@ -95,10 +27,19 @@ class Region:
     kemendagri_code: str = ""
 
 
-
 FORMATS = ("auto", "csv", "xlsx", "google-forms", "kobo")
-FILE_KEYS = ("path", "format", "sheet", "header_row", "encoding", "decimal", "date_order",
-             "columns", "likert", "constants")
+FILE_KEYS = (
+    "path",
+    "format",
+    "sheet",
+    "header_row",
+    "encoding",
+    "decimal",
+    "date_order",
+    "columns",
+    "likert",
+    "constants",
+)
 
 
 @dataclass(frozen=True)
@@ -125,6 +66,8 @@ class FileSpec:
 
 @dataclass(frozen=True)
 class DatasetSpec:
+    """A dataset as ``dataset.yml`` describes it; ``root`` is the folder holding it and its files."""
+
     name: str
     root: Path
     title: str
@@ -138,8 +81,10 @@ class DatasetSpec:
     pseudonym_key: str | None
     likert: dict[str, str]
     planted_effects: tuple[dict, ...] = ()
+    analysis: dict = field(default_factory=dict)  # overrides of helpers/analysis/settings.yml
 
     def region(self, region_id: str) -> Region:
+        """The region with id ``region_id``; KeyError if the dataset does not declare it."""
         for r in self.regions:
             if r.id == region_id:
                 return r
@@ -160,8 +105,9 @@ def load_dataset_spec(dataset_dir: Path) -> DatasetSpec:
     path = dataset_dir / "dataset.yml"
     where = str(path)
     if not path.is_file():
-        raise DataContractError(where, "dataset.yml",
-                                "no dataset.yml here: every dataset folder needs one (see docs/real-data.md)")
+        raise DataContractError(
+            where, "dataset.yml", "no dataset.yml here: every dataset folder needs one (see docs/real-data.md)"
+        )
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -185,27 +131,41 @@ def load_dataset_spec(dataset_dir: Path) -> DatasetSpec:
         raise DataContractError(where, "period", f"period start {start} is after its end {end}")
     declared_key = raw.get("pseudonym_key")
     return DatasetSpec(
-        name=str(raw["name"]), root=dataset_dir, title=str(raw.get("title", raw["name"])),
-        synthetic=bool(raw.get("synthetic", False)), seed=raw.get("seed"),
-        period_start=start, period_end=end,
-        regions=regions, files=files,
+        name=str(raw["name"]),
+        root=dataset_dir,
+        title=str(raw.get("title", raw["name"])),
+        synthetic=bool(raw.get("synthetic", False)),
+        seed=raw.get("seed"),
+        period_start=start,
+        period_end=end,
+        regions=regions,
+        files=files,
         skm_unsur={str(k): str(v) for k, v in (raw.get("skm_unsur") or {}).items()},
         pseudonym_key=None if declared_key is None else str(declared_key),
         likert=likert,
         planted_effects=tuple(raw.get("planted_effects") or ()),
+        analysis=_analysis(raw.get("analysis"), where),
     )
 
 
 def _regions(raw, where: str) -> tuple[Region, ...]:
     if not isinstance(raw, list) or not raw:
-        raise DataContractError(where, "regions",
-                                "regions is empty: list each region as {id, name, level, province, kemendagri_code}")
+        raise DataContractError(
+            where, "regions", "regions is empty: list each region as {id, name, level, province, kemendagri_code}"
+        )
     regions = []
     for i, r in enumerate(raw):
         if not isinstance(r, dict) or not r.get("id") or not r.get("name"):
             raise DataContractError(where, "regions", f"regions[{i}] needs at least 'id' and 'name'")
-        regions.append(Region(str(r["id"]), str(r["name"]), str(r.get("level", "")),
-                              str(r.get("province", "")), str(r.get("kemendagri_code", ""))))
+        regions.append(
+            Region(
+                str(r["id"]),
+                str(r["name"]),
+                str(r.get("level", "")),
+                str(r.get("province", "")),
+                str(r.get("kemendagri_code", "")),
+            )
+        )
     ids = [r.id for r in regions]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
@@ -238,8 +198,9 @@ def _file_spec(table: str, entry, where: str, tspec: TableSpec, contract: Contra
     label = f"files: {table} ({entry['path']})"
     unknown = sorted(set(entry) - set(FILE_KEYS))
     if unknown:
-        raise DataContractError(where, "files", f"{label}: unknown key(s) {', '.join(map(str, unknown))} "
-                                f"(known: {', '.join(FILE_KEYS)})")
+        raise DataContractError(
+            where, "files", f"{label}: unknown key(s) {', '.join(map(str, unknown))} (known: {', '.join(FILE_KEYS)})"
+        )
     fmt = str(entry.get("format", "auto"))
     if fmt not in FORMATS:
         raise DataContractError(where, "format", f"{label}: unknown format '{fmt}' (use one of {', '.join(FORMATS)})")
@@ -255,28 +216,44 @@ def _file_spec(table: str, entry, where: str, tspec: TableSpec, contract: Contra
     columns = {str(k): str(v) for k, v in _mapping(entry, "columns", label, where).items()}
     for header, target in columns.items():
         if target not in tspec.columns:
-            raise DataContractError(where, "mapping",
-                                    f"{label}: columns maps '{header}' to '{target}', which is not a column of "
-                                    f"table '{table}' (columns: {', '.join(tspec.columns)})")
+            raise DataContractError(
+                where,
+                "mapping",
+                f"{label}: columns maps '{header}' to '{target}', which is not a column of "
+                f"table '{table}' (columns: {', '.join(tspec.columns)})",
+            )
     likert = {str(k): str(v) for k, v in _mapping(entry, "likert", label, where).items()}
     for column, label_set in likert.items():
         col = tspec.columns.get(column)
         if col is None or col.type != "likert":
             likert_cols = [c for c, s in tspec.columns.items() if s.type == "likert"]
-            raise DataContractError(where, "likert", f"{label}: likert names '{column}', which is not a Likert "
-                                    f"column of '{table}' (Likert columns: {', '.join(likert_cols) or 'none'})")
+            raise DataContractError(
+                where,
+                "likert",
+                f"{label}: likert names '{column}', which is not a Likert "
+                f"column of '{table}' (Likert columns: {', '.join(likert_cols) or 'none'})",
+            )
         _check_label_set(label_set, f"{label}: likert: {column}", where, contract)
     constants = {str(k): "" if v is None else str(v) for k, v in _mapping(entry, "constants", label, where).items()}
     for column in constants:
         if column not in tspec.columns:
-            raise DataContractError(where, "constants", f"{label}: constants sets '{column}', which is not a "
-                                    f"column of table '{table}'")
+            raise DataContractError(
+                where, "constants", f"{label}: constants sets '{column}', which is not a column of table '{table}'"
+            )
     sheet = entry.get("sheet")
-    return FileSpec(table=table, path=str(entry["path"]), format=fmt,
-                    sheet=sheet if sheet is None or isinstance(sheet, int) else str(sheet),
-                    columns=columns, likert=likert, constants=constants, header_row=header_row,
-                    encoding=None if entry.get("encoding") is None else str(entry["encoding"]),
-                    decimal=decimal, date_order=date_order)
+    return FileSpec(
+        table=table,
+        path=str(entry["path"]),
+        format=fmt,
+        sheet=sheet if sheet is None or isinstance(sheet, int) else str(sheet),
+        columns=columns,
+        likert=likert,
+        constants=constants,
+        header_row=header_row,
+        encoding=None if entry.get("encoding") is None else str(entry["encoding"]),
+        decimal=decimal,
+        date_order=date_order,
+    )
 
 
 def _mapping(entry: dict, key: str, label: str, where: str) -> dict:
@@ -288,8 +265,9 @@ def _mapping(entry: dict, key: str, label: str, where: str) -> dict:
 
 def _check_label_set(label_set: str, label: str, where: str, contract: Contract) -> None:
     if label_set not in contract.likert_labels:
-        raise DataContractError(where, "likert", f"{label}: unknown label set '{label_set}' "
-                                f"(known: {', '.join(contract.likert_labels)})")
+        raise DataContractError(
+            where, "likert", f"{label}: unknown label set '{label_set}' (known: {', '.join(contract.likert_labels)})"
+        )
 
 
 def _iso_date(value, label: str, where: str) -> str | None:
@@ -299,3 +277,16 @@ def _iso_date(value, label: str, where: str) -> str | None:
         return dt.date.fromisoformat(str(value)).isoformat()
     except ValueError:
         raise DataContractError(where, "period", f"{label} must be a date written YYYY-MM-DD, not {value!r}") from None
+
+
+def _analysis(raw, where: str) -> dict:
+    """The dataset's ``analysis:`` overrides of the analysis settings, kept as given.
+
+    Their keys and values are checked against ``helpers.analysis.settings`` by the driver
+    (``asn-eval check`` / ``ingest``), not here: ingest does not depend on the analysis stage.
+    """
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise DataContractError(where, "analysis", "analysis must be a mapping of settings (see docs/architecture.md)")
+    return dict(raw)

@@ -1,0 +1,304 @@
+"""Cell text -> typed value: numbers, dates, months, Likert answers and the other contract types.
+
+Each parser takes a non-blank stripped string and returns the parsed value, or raises ValueError
+with a message that tells the researcher what was expected (RuleError when the value parsed but
+breaks a named rule, such as a range). Exports from Indonesian and English locales are both
+read: ``"67,5"`` and ``"67.5"``, ``05/03/2024`` and ``5 Maret 2024``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+
+from .contract import ColumnSpec, Contract
+from .dataset_spec import DatasetSpec
+from .privacy import nip_problem
+
+
+class RuleError(ValueError):
+    """A value parsed but breaks a named rule (e.g. ``range``); plain ValueError means unparseable."""
+
+    def __init__(self, rule: str, message: str):
+        super().__init__(message)
+        self.rule = rule
+
+
+_MAX_EXACT = 2**53  # larger whole numbers cannot be stored exactly; no count in this contract gets near
+_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u2212": "-"})
+
+
+def parse_number(text: str, decimal: str = "auto", rupiah: bool = False) -> float:
+    """Parse a number written the Indonesian or the English way.
+
+    Parameters
+    ----------
+    text : str
+        The cell as read, e.g. ``"67,5"``, ``"1.234.000"``, ``"1,234.5"``, ``"1 234"``.
+    decimal : {"auto", "comma", "point"}
+        The file's decimal mark. ``comma`` is the id_ID locale (``"1.234,5"``); ``point`` en_US.
+        ``auto`` reads the last of two different separators as the decimal mark, a repeated one
+        as a thousands separator, and a lone one as the decimal mark (``"67,5"`` is 67.5).
+    rupiah : bool
+        An amount in rupiah: ``Rp`` and a trailing ``,-`` are allowed, and under ``auto`` a lone
+        separator followed by exactly three digits groups thousands (``"1.500"`` is 1500).
+
+    Examples
+    --------
+    >>> parse_number("1.234,5"), parse_number("67,5"), parse_number("1.234.000")
+    (1234.5, 67.5, 1234000.0)
+    >>> parse_number("Rp 1.500,-", rupiah=True)
+    1500.0
+    """
+    s = text.translate(_SPACES).strip()
+    if rupiah:
+        s = re.sub(r"^(Rp\.?|IDR)\s*", "", s, flags=re.IGNORECASE)
+        s = re.sub(r"[,.]-$", "", s).strip()
+    sign = ""
+    if s[:1] in "+-":
+        sign, s = s[:1], s[1:].strip()
+    if not re.fullmatch(r"[0-9., ]*[0-9][0-9., ]*", s):
+        raise ValueError("not a number (use digits, with a decimal comma or point)")
+    s = re.sub(r"(?<=[0-9]) (?=[0-9]{3}([^0-9]|$))", "_", s)  # "1 234 567": a space groups thousands
+    if not re.fullmatch(r"[0-9.,_]+", s):
+        raise ValueError("not a number (use digits, with a decimal comma or point)")
+    point, comma = s.count("."), s.count(",")
+    if decimal == "comma":
+        dec, group = ",", "."
+    elif decimal == "point":
+        dec, group = ".", ","
+    elif point and comma:
+        dec, group = (",", ".") if s.rfind(",") > s.rfind(".") else (".", ",")
+    elif point + comma == 0:
+        dec, group = ".", ","
+    else:
+        mark = "." if point else ","
+        other = "," if mark == "." else "."
+        lone_group = rupiah and re.fullmatch(r"\d{1,3}[.,]\d{3}", s)
+        dec, group = (other, mark) if point + comma > 1 or lone_group else (mark, other)
+    m = re.fullmatch(rf"([0-9]+|[0-9]{{1,3}}(?:[{re.escape(group)}_][0-9]{{3}})+)?(?:{re.escape(dec)}([0-9]+))?", s)
+    if not m or (m.group(1) is None and m.group(2) is None):
+        raise ValueError(f"not a number (decimal mark '{dec}', thousands grouped by '{group}')")
+    value = float(sign + re.sub(r"[^0-9]", "", m.group(1) or "0") + "." + (m.group(2) or "0"))
+    if not math.isfinite(value) or abs(value) >= _MAX_EXACT:
+        raise RuleError("range", "number too large")
+    return value
+
+
+_DATE_FORMATS = {
+    "dmy": ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"),
+    "mdy": ("%m/%d/%Y", "%m-%d-%Y"),
+}
+_ISO_FORMATS = ("%Y-%m-%d", "%Y/%m/%d")
+_TIME_FORMATS = ("", " %H:%M:%S", " %H:%M", "T%H:%M:%S", "T%H:%M", " %I:%M:%S %p", " %I:%M %p")
+_GMT_SUFFIX = re.compile(r"\s*(GMT|UTC)\s*[+-]\d{1,2}(:?\d{2})?$", re.IGNORECASE)
+_OFFSET = re.compile(r"(\d{2}:\d{2}(:\d{2})?)(\.\d+)?\s*([+-]\d{2}:?\d{2}|Z)?$")
+_MONTHS = {
+    "jan": 1,
+    "januari": 1,
+    "january": 1,
+    "feb": 2,
+    "februari": 2,
+    "pebruari": 2,
+    "february": 2,
+    "mar": 3,
+    "maret": 3,
+    "march": 3,
+    "apr": 4,
+    "april": 4,
+    "mei": 5,
+    "may": 5,
+    "jun": 6,
+    "juni": 6,
+    "june": 6,
+    "jul": 7,
+    "juli": 7,
+    "july": 7,
+    "agu": 8,
+    "agt": 8,
+    "ags": 8,
+    "agustus": 8,
+    "aug": 8,
+    "august": 8,
+    "sep": 9,
+    "sept": 9,
+    "september": 9,
+    "okt": 10,
+    "oktober": 10,
+    "oct": 10,
+    "october": 10,
+    "nov": 11,
+    "nop": 11,
+    "nopember": 11,
+    "november": 11,
+    "des": 12,
+    "desember": 12,
+    "dec": 12,
+    "december": 12,
+}
+_WORD_DATE = re.compile(r"(\d{1,2})[ -]([A-Za-z]+)\.?[ -](\d{4})")
+
+
+def parse_datetime(text: str, date_order: str = "dmy") -> dt.datetime:
+    """Parse dates as survey tools export them; local clock time is kept, the offset dropped.
+
+    Accepts ISO dates and times, ``dd/mm/yyyy`` (Indonesian Sheets locale; ``mm/dd/yyyy`` with
+    ``date_order="mdy"``), Google Forms' ``2024/03/05 10:22:13 AM GMT+7``, Kobo's
+    ``2024-03-05T10:22:13.123+07:00`` and month names (``5 Maret 2024``, ``5-Mar-2024``).
+
+    Examples
+    --------
+    >>> parse_datetime("2024/03/05 10:22:13 PM GMT+7")
+    datetime.datetime(2024, 3, 5, 22, 22, 13)
+    >>> parse_datetime("05/03/2024").date()
+    datetime.date(2024, 3, 5)
+    """
+    s = " ".join(text.split())
+    s = _GMT_SUFFIX.sub("", s)
+    s = _OFFSET.sub(r"\1", s)
+    word = _WORD_DATE.fullmatch(s)
+    if word and word.group(2).lower() in _MONTHS:
+        s = f"{word.group(3)}-{_MONTHS[word.group(2).lower()]:02d}-{int(word.group(1)):02d}"
+    for date_fmt in _ISO_FORMATS + _DATE_FORMATS.get(date_order, _DATE_FORMATS["dmy"]):
+        for time_fmt in _TIME_FORMATS:
+            try:
+                return dt.datetime.strptime(s, date_fmt + time_fmt)
+            except ValueError:
+                continue
+    example = "DD/MM/YYYY" if date_order == "dmy" else "MM/DD/YYYY"
+    raise ValueError(f"not a date (expected YYYY-MM-DD or {example})")
+
+
+def parse_month(text: str, date_order: str = "dmy") -> str:
+    """Parse a month as ``YYYY-MM`` (also ``MM/YYYY``, ``Maret 2024`` or a full date)."""
+    s = " ".join(text.split())
+    m = re.fullmatch(r"(\d{4})[-/.](\d{1,2})", s)
+    m2 = re.fullmatch(r"(\d{1,2})[-/.](\d{4})", s)
+    m3 = re.fullmatch(r"([A-Za-z]+)\.?[ -](\d{4})", s)
+    if m:
+        year, month = int(m.group(1)), int(m.group(2))
+    elif m2:
+        year, month = int(m2.group(2)), int(m2.group(1))
+    elif m3 and m3.group(1).lower() in _MONTHS:
+        year, month = int(m3.group(2)), _MONTHS[m3.group(1).lower()]
+    else:
+        try:
+            d = parse_datetime(s, date_order)
+        except ValueError:
+            raise ValueError("not a month (expected YYYY-MM)") from None
+        year, month = d.year, d.month
+    if not 1 <= month <= 12:
+        raise ValueError("not a month (expected YYYY-MM)")
+    return f"{year:04d}-{month:02d}"
+
+
+_QUIZ_SCORE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*/\s*(\d+(?:[.,]\d+)?)\s*$")
+
+
+def _fold(text: str) -> str:
+    """Fold a label for matching: case, repeated spaces, and ``_``/``-`` as written by Kobo."""
+    return " ".join(text.lower().replace("_", " ").split())
+
+
+class ColumnParser:
+    """Parse one column of strings into typed values, collecting a message per bad cell.
+
+    ``decimal`` and ``date_order`` are the reading conventions of the file being parsed.
+    """
+
+    def __init__(
+        self,
+        contract: Contract,
+        spec: DatasetSpec,
+        likert_sets: dict[str, str],
+        decimal: str = "auto",
+        date_order: str = "dmy",
+    ):
+        self.contract = contract
+        self.regions = set(spec.region_ids)
+        self.likert_sets = likert_sets
+        self.decimal = decimal
+        self.date_order = date_order
+
+    def parse(self, col: ColumnSpec, text: str):
+        t = col.type
+        if t in ("id", "str", "text"):
+            return text
+        if t == "region":
+            if text not in self.regions:
+                raise RuleError(
+                    "region", f"unknown region id (dataset.yml declares: {', '.join(sorted(self.regions))})"
+                )
+            return text
+        if t in ("int", "float"):
+            x = self._number(col, text)
+            if t == "int" and not float(x).is_integer():
+                raise ValueError("must be a whole number")
+            self._range(col, x)
+            return int(x) if t == "int" else x
+        if t == "date":
+            return parse_datetime(text, self.date_order).date()
+        if t == "datetime":
+            return parse_datetime(text, self.date_order)
+        if t == "month":
+            return parse_month(text, self.date_order)
+        if t == "enum":
+            folded = {_fold(v).replace("-", " "): v for v in col.values}
+            hit = folded.get(_fold(text).replace("-", " "))
+            if hit is None:
+                raise ValueError(f"not one of: {', '.join(col.values)}")
+            return hit
+        if t == "yesno":
+            v = self.contract.yesno.get(text.lower())
+            if v is None:
+                raise ValueError("expected ya/tidak (yes/no)")
+            return v == "yes"
+        if t == "likert":
+            return self._likert(col, text)
+        if t == "likert4":
+            x = parse_number(text, self.decimal)
+            if x not in (1, 2, 3, 4):
+                raise RuleError("range", "SKM answers are scored 1-4 (PermenPANRB 14/2017)")
+            return int(x)
+        if t == "nip":
+            problem = nip_problem(text)
+            if problem:
+                raise ValueError(problem)
+            return re.sub(r"\D", "", text)
+        raise AssertionError(f"unknown column type {t!r} in contract.yml")  # a bug, not user input
+
+    def _number(self, col: ColumnSpec, text: str) -> float:
+        if col.score:
+            quiz = _QUIZ_SCORE.match(text)
+            if quiz:  # Google Forms quiz: "points / total" -> per cent
+                points, total = (parse_number(g, "auto") for g in quiz.groups())
+                if total <= 0:
+                    raise ValueError("quiz score with a total of 0 points")
+                return round(100 * points / total, 2)
+        return parse_number(text, self.decimal, rupiah=col.currency)
+
+    def _range(self, col: ColumnSpec, x: float) -> None:
+        if (col.min is not None and x < col.min) or (col.max is not None and x > col.max):
+            raise RuleError(
+                "range",
+                f"out of range {col.min:g}-{col.max:g}" if col.max is not None else f"must be at least {col.min:g}",
+            )
+
+    def _likert(self, col: ColumnSpec, text: str) -> int:
+        label_set = self.likert_sets.get(col.name, "agreement")
+        labels = self.contract.likert_labels[label_set]
+        key = _fold(text)
+        if key in labels:
+            return labels[key]
+        # Google Forms linear scales export the number itself, sometimes "5 - Sangat Setuju".
+        m = re.match(r"^([1-5])(\s*[-.:)]\s*(.*))?$", key)
+        if m and (m.group(3) is None or labels.get(m.group(3).strip()) in (None, int(m.group(1)))):
+            return int(m.group(1))
+        if re.fullmatch(r"[+-]?\d+([.,]\d+)?", key):
+            raise RuleError("range", "out of range: Likert answers are 1-5")
+        canonical = {}
+        for label, value in labels.items():
+            canonical.setdefault(value, label)
+        shown = ", ".join(f"{label}={value}" for value, label in sorted(canonical.items()))
+        raise RuleError("likert", f"not a label of the '{label_set}' scale ({shown}, or 1-5)")
