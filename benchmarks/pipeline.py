@@ -32,7 +32,7 @@ def main() -> None:
     (root / "notebooks").symlink_to(REPO / "notebooks")
     os.environ["ASN_EVAL_ROOT"] = str(root)
 
-    from helpers import report
+    from helpers.analysis import build_region_report
     from helpers.ingest import ingest
     from helpers.store import load_processed
 
@@ -44,13 +44,13 @@ def main() -> None:
     ds = load_processed("sample")
     for r in ds.regions:
         t0 = time.perf_counter()
-        data = report.RegionData(ds, r["id"], "id")
-        report.headline_metrics(report.build_sections(data), data)
-        print(f"sections {r['id']:<12}: {time.perf_counter() - t0:.2f} s")
-    print(f"peak RSS after sections: {peak_rss_mib():.0f} MiB")
+        build_region_report(ds, r["id"])
+        print(f"report model {r['id']:<12}: {time.perf_counter() - t0:.2f} s")
+    print(f"peak RSS after the report models: {peak_rss_mib():.0f} MiB")
 
     if args.render:
         from helpers.render import render_region
+
         out = render_region("sample", "plaju", "id")
         print(f"render plaju (papermill + HTML): {out.seconds:.1f} s, ok={out.ok}")
 

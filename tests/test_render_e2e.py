@@ -5,15 +5,26 @@ from __future__ import annotations
 import json
 import re
 
+import openpyxl
 import pytest
 
-from helpers.render import runner as render
 from helpers.present.text import Text
+from helpers.render import runner as render
+from helpers.render.index import write_index
 
 pytestmark = pytest.mark.e2e
 
-SECTION_KEYS = ("summary.title", "profile.title", "reaction.title", "learning.title", "behaviour.title",
-                "results.title", "participation.title", "recommendations.title", "quality.title")
+SECTION_KEYS = (
+    "summary.title",
+    "profile.title",
+    "reaction.title",
+    "learning.title",
+    "behaviour.title",
+    "results.title",
+    "participation.title",
+    "recommendations.title",
+    "quality.title",
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,18 +56,77 @@ def test_html_has_no_code(plaju):
     assert "from helpers import" not in plaju
 
 
+def _metrics(use_root, region="plaju"):
+    return json.loads((use_root / "reports" / "sample" / f"{region}.metrics.json").read_text(encoding="utf-8"))
+
+
 def test_metrics_json_written_next_to_report(plaju, use_root):
-    metrics = json.loads((use_root / "reports" / "sample" / "plaju.metrics.json").read_text(encoding="utf-8"))
+    metrics = _metrics(use_root)
+    assert metrics["schema"] == "asn-eval/metrics/1"
     assert metrics["region_id"] == "plaju"
     assert metrics["synthetic"] is True
-    assert 0 < metrics["completion_rate"] < 1
+    completion = next(i for i in metrics["indicators"] if i["id"] == "participation.completion_rate")
+    assert 0 < completion["estimate"] < 1 and completion["status"] == "ok"
 
 
-def test_tables_exported_to_xlsx(plaju, use_root):
-    import openpyxl
-
+def test_tables_exported_to_xlsx_as_numbers(plaju, use_root):
     book = openpyxl.load_workbook(use_root / "reports" / "sample" / "plaju.xlsx", read_only=True)
-    assert {"reaction-items", "learning-by_method", "participation-jp"} <= set(book.sheetnames)
+    assert {"headlines", "reaction-items", "learning-by_method", "participation-jp"} <= set(book.sheetnames)
+    rows = list(book["learning-by_method"].iter_rows(values_only=True))
+    numbers = [v for row in rows[1:] for v in row[1:] if v is not None]
+    assert numbers and all(isinstance(v, int | float | bool) for v in numbers), numbers[:5]
+
+
+def test_html_xlsx_and_metrics_agree_on_every_headline_number(plaju, use_root):
+    """Compute once: the executive summary (HTML), the xlsx headline sheet and metrics.json
+    carry the same estimate and interval for every headline indicator."""
+    t = Text("id")
+    indicators = {i["id"]: i for i in _metrics(use_root)["indicators"]}
+    html_rows = dict(
+        re.findall(r"<tr data-indicator=[\"']([^\"']+)[\"']><td>[^<]*</td><td class=[\"']num[\"']>([^<]*)</td>", plaju)
+    )
+    book = openpyxl.load_workbook(use_root / "reports" / "sample" / "plaju.xlsx", read_only=True)
+    sheet = list(book["headlines"].iter_rows(values_only=True))
+    header, body = sheet[0], sheet[1:]
+    xlsx = {row[header.index("id")]: dict(zip(header, row, strict=True)) for row in body}
+    assert len(html_rows) >= 8
+    fmt = {"share": t.pct, "count": t.integer}
+    for ind_id, shown in html_rows.items():
+        ind = indicators[ind_id]
+        assert xlsx[ind_id]["status"] == ind["status"]
+        if ind["status"] != "ok":
+            assert xlsx[ind_id]["estimate"] is None
+            continue
+        show = fmt.get(ind["scale"], t.num)
+        assert shown.startswith(show(ind["estimate"])), (ind_id, shown)
+        assert xlsx[ind_id]["estimate"] == pytest.approx(ind["estimate"], abs=1e-12)
+        if ind["ci_low"] is not None:
+            assert f"[{show(ind['ci_low'])}; {show(ind['ci_high'])}]" in shown, (ind_id, shown)
+            assert xlsx[ind_id]["ci_low"] == pytest.approx(ind["ci_low"], abs=1e-12)
+            assert xlsx[ind_id]["ci_high"] == pytest.approx(ind["ci_high"], abs=1e-12)
+
+
+def test_a_failed_export_is_collected_for_its_region(plaju, use_root, monkeypatch):
+    """The HTML export runs outside the kernel: its failure is that region's failure, not a crash."""
+    good = (use_root / "reports" / "sample" / "plaju.html").read_bytes()
+
+    def broken(path):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(render, "html_without_code", broken)
+    outcome = render.render_region("sample", "plaju", "id")
+    assert not outcome.ok and "disk full" in outcome.error
+    assert (use_root / "reports" / "sample" / "plaju.html").read_bytes() == good
+    assert not list((use_root / "reports" / "sample").glob(".*tmp*"))
+    outcome.failed_notebook.unlink()
+
+
+def test_summary_reads_the_regions_saved_metrics(plaju, use_root):
+    outcome = render.render_summary("sample", "id")
+    assert outcome.ok, outcome.error
+    page = outcome.html.read_text(encoding="utf-8")
+    assert "Kecamatan Plaju (Kota Palembang)" in page
+    assert Text("id")("cross_missing.none_pooled") in page  # only Plaju rendered so far: nothing to pool
 
 
 def test_english_report_renders(ingested, use_root):
@@ -79,7 +149,7 @@ def test_failed_notebook_is_kept_and_good_report_untouched(plaju, use_root):
 
 
 def test_index_links_every_rendered_report(plaju, sample_data, use_root):
-    index = render.write_index(sample_data, "id").read_text(encoding="utf-8")
+    index = write_index(sample_data, "id").read_text(encoding="utf-8")
     assert "href='plaju.html'" in index
     for r in sample_data.regions:
         assert r["name"] in index

@@ -8,12 +8,12 @@ import pytest
 import yaml
 
 from helpers.errors import UsageError
-from helpers.present.text import CATALOGUE_PATH
-from helpers.present.text import Text
+from helpers.present.text import CATALOGUE_PATH, Text
 
 
 def _messages(node, prefix=""):
-    if isinstance(node, dict) and set(node) == {"id", "en"}:
+    assert isinstance(node, dict), f"{prefix}: a message needs both 'id' and 'en', found {node!r}"
+    if set(node) == {"id", "en"}:
         yield prefix, node
         return
     for key, child in node.items():
@@ -26,13 +26,15 @@ def _fields(template: str) -> set[str]:
 
 def test_every_message_has_both_languages_with_the_same_placeholders():
     catalogue = yaml.safe_load(CATALOGUE_PATH.read_text(encoding="utf-8"))
-    found = list(_messages(catalogue["messages"])) + list(_messages(catalogue["recommendations"]))
+    # Every section (messages, levels, columns, ...) is made of {id, en} pairs: check them all.
+    found = list(_messages(catalogue))
     assert len(found) > 40
     for key, entry in found:
         assert _fields(entry["id"]) == _fields(entry["en"]), key
 
 
 def test_indonesian_numbers_use_decimal_comma_and_thousands_dot():
+    """Reference: Indonesian convention (PUEBI): decimal comma, thousands dot; English the reverse."""
     t = Text("id")
     assert t.num(1234.5) == "1.234,50"
     assert t.pct(0.837) == "83,7%"

@@ -46,8 +46,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"synth": _synth, "ingest": _ingest, "check": _check, "report": _report,
-                "list": _list}[args.command](args)
+        return {"synth": _synth, "ingest": _ingest, "check": _check, "report": _report, "list": _list}[args.command](
+            args
+        )
     except UserError as exc:
         print(f"asn-eval: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _synth(args) -> int:
     from .synth import DEFAULT_SEED, write_dataset
+
     files = write_dataset(args.out, args.seed if args.seed is not None else DEFAULT_SEED)
     print(f"wrote {len(files)} files to {args.out}")
     return EXIT_OK
@@ -66,18 +68,33 @@ def _print_counts(result) -> None:
         print(f"{name:<14}{c['read']:>8}{c['accepted']:>10}{c['quarantined']:>13}")
 
 
+def _check_analysis_settings(dataset_dir: Path) -> None:
+    """Stop before any file is read when dataset.yml's ``analysis:`` overrides a setting wrongly."""
+    from .analysis.settings import load_settings
+    from .ingest.dataset_spec import load_dataset_spec
+
+    spec = load_dataset_spec(dataset_dir)
+    load_settings(spec.analysis, where=f"{Path(dataset_dir) / 'dataset.yml'}: analysis")
+
+
 def _ingest(args) -> int:
     from .ingest import ingest
+
+    _check_analysis_settings(args.dataset_dir)
     result = ingest(args.dataset_dir)
     _print_counts(result)
     n = len(result.problems)
-    print(f"processed data written to {paths.processed_dataset_dir(result.spec.name)}"
-          + (f"; {n} problem(s), rows in quarantine/ (run `asn-eval check` for details)" if n else ""))
+    print(
+        f"processed data written to {paths.processed_dataset_dir(result.spec.name)}"
+        + (f"; {n} problem(s), rows in quarantine/ (run `asn-eval check` for details)" if n else "")
+    )
     return EXIT_OK
 
 
 def _check(args) -> int:
     from .ingest import run_checks
+
+    _check_analysis_settings(args.dataset_dir)
     result = run_checks(args.dataset_dir)
     _print_counts(result)
     if result.clean:
@@ -92,6 +109,7 @@ def _check(args) -> int:
 def _report(args) -> int:
     from .render import render_all
     from .store import load_processed
+
     ds = load_processed(args.dataset)
     regions = [r["id"] for r in ds.regions] if args.all else args.region
     for r in regions:
@@ -111,8 +129,12 @@ def _report(args) -> int:
 
 def _list(args) -> int:
     from .store import list_processed, load_processed
-    raw = sorted(p.name for p in paths.raw_dir().iterdir() if (p / "dataset.yml").is_file()) \
-        if paths.raw_dir().is_dir() else []
+
+    raw = (
+        sorted(p.name for p in paths.raw_dir().iterdir() if (p / "dataset.yml").is_file())
+        if paths.raw_dir().is_dir()
+        else []
+    )
     processed = list_processed()
     for name in sorted(set(raw) | set(processed)):
         state = "ingested" if name in processed else "not ingested"

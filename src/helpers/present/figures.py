@@ -1,6 +1,6 @@
 """Figures for the reports, in one style. Draws results; never computes a statistic.
 
-Every function takes a tidy result table (as built by ``helpers.report``) and a ``Text`` for
+Every function takes a tidy result table (from a ``helpers.analysis`` section) and a ``Text`` for
 labels, and returns a matplotlib Figure. Rows that disclosure control suppressed (NaN) are left
 out of the figure, never drawn as zero.
 """
@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from ..evaluation import GRADE_LOWER_BOUNDS
 from .text import Text
 
 PALETTE_5 = ["#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac"]  # diverging, colour-blind safe
@@ -24,8 +25,7 @@ MUTED = "#7f7f7f"
 def setup_style() -> None:
     """One look for every figure: seaborn whitegrid, readable sizes."""
     sns.set_theme(style="whitegrid", context="notebook", font_scale=0.95)
-    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "axes.titleweight": "bold",
-                         "figure.autolayout": False})
+    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "axes.titleweight": "bold", "figure.autolayout": False})
 
 
 setup_style()
@@ -44,8 +44,7 @@ def likert_diverging(frame: pd.DataFrame, text: Text, title: str = "") -> plt.Fi
     fig, ax = plt.subplots(figsize=(8, 0.55 * len(pct) + 1.6))
     y = np.arange(len(pct))
     left = -(pct["pct_1"] + pct["pct_2"] + pct["pct_3"] / 2).to_numpy()
-    names = ["Sangat Tidak Setuju", "Tidak Setuju", "Netral", "Setuju", "Sangat Setuju"] if text.lang == "id" \
-        else ["Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree"]
+    names = [text(f"figures.likert_{k}") for k in range(1, 6)]
     for k in range(1, 6):
         width = pct[f"pct_{k}"].to_numpy()
         ax.barh(y, width, left=left, color=PALETTE_5[k - 1], edgecolor="white", label=names[k - 1])
@@ -63,8 +62,16 @@ def likert_diverging(frame: pd.DataFrame, text: Text, title: str = "") -> plt.Fi
     return fig
 
 
-def estimate_with_ci(frame: pd.DataFrame, label_col: str, est_col: str, lo_col: str, hi_col: str,
-                     xlabel: str, title: str = "", ref: float | None = 0.0) -> plt.Figure:
+def estimate_with_ci(
+    frame: pd.DataFrame,
+    label_col: str,
+    est_col: str,
+    lo_col: str,
+    hi_col: str,
+    xlabel: str,
+    title: str = "",
+    ref: float | None = 0.0,
+) -> plt.Figure:
     """Dot-and-whisker chart of estimates with their confidence intervals, one row per group."""
     df = frame.dropna(subset=[est_col, lo_col, hi_col]).reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(7.5, 0.5 * max(len(df), 1) + 1.4))
@@ -82,17 +89,26 @@ def estimate_with_ci(frame: pd.DataFrame, label_col: str, est_col: str, lo_col: 
     return fig
 
 
-def interrupted_series(periods: list[str], observed: np.ndarray, fitted: np.ndarray,
-                       counterfactual: np.ndarray, start_index: int, text: Text, unit: str,
-                       indicator: str, title: str = "") -> plt.Figure:
+def interrupted_series(
+    periods: list[str],
+    observed: np.ndarray,
+    fitted: np.ndarray,
+    counterfactual: np.ndarray,
+    start_index: int,
+    text: Text,
+    unit: str,
+    indicator: str,
+    title: str = "",
+) -> plt.Figure:
     """Observed monthly values, the segmented fit, and the counterfactual pre-trend after training."""
     fig, ax = plt.subplots(figsize=(8.5, 3.8))
     x = np.arange(len(periods))
-    ax.scatter(x, observed, s=14, color=MUTED, label="data" if text.lang == "en" else "data")
-    ax.plot(x, fitted, color=ACCENT, lw=2, label="fitted" if text.lang == "en" else "garis regresi")
+    ax.scatter(x, observed, s=14, color=MUTED, label=text("figures.observed"))
+    ax.plot(x, fitted, color=ACCENT, lw=2, label=text("figures.fitted"))
     post = x >= start_index
-    ax.plot(x[post], np.asarray(counterfactual)[post], color=ACCENT, lw=1.5, ls="--",
-            label="counterfactual (no training)" if text.lang == "en" else "kontrafaktual (tanpa pelatihan)")
+    ax.plot(
+        x[post], np.asarray(counterfactual)[post], color=ACCENT, lw=1.5, ls="--", label=text("figures.counterfactual")
+    )
     ax.axvline(start_index - 0.5, color="#b2182b", lw=1, ls=":")
     ax.text(start_index - 0.3, ax.get_ylim()[1], periods[start_index], va="top", fontsize=8, color="#b2182b")
     step = max(1, len(periods) // 12)
@@ -110,9 +126,9 @@ def ikm_bars(frame: pd.DataFrame, text: Text, title: str = "") -> plt.Figure:
     df["label_x"] = df["unit"] + "\n" + df["period"]
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     bars = ax.bar(df["label_x"], df["ikm"], color=ACCENT)
-    for bar, cat in zip(bars, df["category"]):
+    for bar, cat in zip(bars, df["category"], strict=False):
         ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height() + 0.5, cat, ha="center", va="bottom")
-    for threshold, cat in ((88.31, "A"), (76.61, "B"), (65.00, "C")):
+    for cat, threshold in GRADE_LOWER_BOUNDS:
         ax.axhline(threshold, color=MUTED, lw=0.8, ls="--")
         ax.text(len(df) - 0.5, threshold, f" {cat} ≥ {threshold:.2f}", va="bottom", ha="right", fontsize=8, color=MUTED)
     ax.set_ylim(25, 100)
@@ -131,8 +147,11 @@ def forest(studies: pd.DataFrame, pooled: dict, xlabel: str, title: str = "") ->
     err = np.vstack([est - df["ci_low"].astype(float).to_numpy(), df["ci_high"].astype(float).to_numpy() - est])
     ax.errorbar(est, y, xerr=err, fmt="s", color=ACCENT, capsize=3)
     yp = len(df)
-    ax.fill([pooled["ci_low"], pooled["estimate"], pooled["ci_high"], pooled["estimate"]],
-            [yp, yp - 0.3, yp, yp + 0.3], color="#b2182b")
+    ax.fill(
+        [pooled["ci_low"], pooled["estimate"], pooled["ci_high"], pooled["estimate"]],
+        [yp, yp - 0.3, yp, yp + 0.3],
+        color="#b2182b",
+    )
     ax.set_yticks(list(y) + [yp], list(df["label"].astype(str)) + [pooled["label"]])
     ax.invert_yaxis()
     ax.axvline(0, color=MUTED, lw=0.8, ls="--")
@@ -140,3 +159,38 @@ def forest(studies: pd.DataFrame, pooled: dict, xlabel: str, title: str = "") ->
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+# ------------------------------------------------------------------ frames the figures draw
+
+
+def learning_frame(results: dict, text: Text) -> pd.DataFrame:
+    """Mean gain per method with its CI, suppressed groups dropped, labelled for the chart."""
+    df = results.get("by_method")
+    if df is None:
+        return pd.DataFrame(columns=["label", "mean_diff", "diff_ci_low", "diff_ci_high"])
+    df = df[~df["suppressed"]].copy()
+    df["label"] = [f"{text.method(m)} (n = {int(n)})" for m, n in zip(df["method"], df["n"], strict=True)]
+    return df
+
+
+def participation_frame(results: dict, text: Text) -> pd.DataFrame:
+    """Completion by factor, in percent, suppressed rows dropped."""
+    df = results.get("by_factor")
+    if df is None:
+        return pd.DataFrame(columns=["label", "completion", "ci_low", "ci_high"])
+    df = df[~df["suppressed"]].copy()
+    df["label"] = [f"{text.column(f)}: {text.yesno(bool(v))}" for f, v in zip(df["factor"], df["value"], strict=True)]
+    for c in ("completion", "ci_low", "ci_high"):
+        df[c] = 100 * df[c].astype(float)
+    return df
+
+
+def behaviour_frame(results: dict, text: Text) -> pd.DataFrame:
+    """Application by level of supervisor support, suppressed levels dropped."""
+    df = results.get("by_support")
+    if df is None:
+        return pd.DataFrame(columns=["label", "mean", "ci_low", "ci_high"])
+    df = df[~df["suppressed"]].copy()
+    df["label"] = [f"{text.item('supervisor_support')} = {int(v)}" for v in df["support_level"]]
+    return df

@@ -13,7 +13,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML, display
 
+from .tables import for_display
 from .text import Text
+from .wording import say_all
 
 SUPPRESSED = "■"
 _text = Text("id")  # number format of the report being built; set by style(lang)
@@ -87,8 +89,7 @@ def table_html(df: pd.DataFrame, caption: str = "") -> str:
         for j, c in enumerate(cols):
             v = row[c]
             # Keep the first (label) column visible even in a suppressed row.
-            text, numeric = _cell(v.item() if hasattr(v, "item") else v, flag[i] and j > 0 and
-                                  not isinstance(v, str))
+            text, numeric = _cell(v.item() if hasattr(v, "item") else v, flag[i] and j > 0 and not isinstance(v, str))
             cells.append(f"<td class='num'>{text}</td>" if numeric else f"<td>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<div class='asn-caption'>{html.escape(caption)}</div>" if caption else ""
@@ -99,12 +100,25 @@ def table(df: pd.DataFrame, caption: str = "") -> None:
     display(HTML(table_html(df, caption)))
 
 
-def section(sec, level: int = 2) -> None:
-    """Heading, findings and every table of a ``helpers.report.Section``."""
-    heading(sec.title, level, anchor=sec.key)
-    paragraphs(sec.paragraphs)
+def section(sec, t: Text, level: int = 2) -> None:
+    """Heading, findings and every table of a ``helpers.analysis`` Section, in the report's language."""
+    heading(t(f"{sec.key}.title"), level, anchor=sec.key)
+    paragraphs(say_all(sec.findings, t))
     for df in sec.tables.values():
-        table(df)
+        table(for_display(df, t))
+
+
+def headlines(rows: list[tuple[str, str, str]], header: tuple[str, str]) -> None:
+    """The executive summary: one row per headline indicator, tagged with its metrics.json id."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join(
+        f"<tr data-indicator='{html.escape(ind_id)}'><td>{html.escape(label)}</td>"
+        f"<td class='num'>{html.escape(value)}</td></tr>"
+        for ind_id, label, value in rows
+    )
+    display(
+        HTML(f"<table class='asn-table' id='headlines'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+    )
 
 
 def figure(fig: plt.Figure, caption: str = "") -> None:

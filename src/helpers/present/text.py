@@ -10,7 +10,6 @@ import yaml
 
 from ..errors import UsageError
 
-
 CATALOGUE_PATH = Path(__file__).resolve().parent / "text.yml"
 LANGS = ("id", "en")
 
@@ -93,10 +92,6 @@ class Text:
 
     def yesno(self, value: bool) -> str:
         return self._lookup("yesno", "yes" if value else "no")
-
-    def recommendation(self, rule: str, **values) -> str:
-        """The wording of a recommendation rule, filled with its evidence."""
-        return str(self._cat["recommendations"][rule][self.lang]).format(**values)
 
     def level(self, name: str) -> str:
         return self._lookup("levels", name)

@@ -1,0 +1,166 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Region report
+#
+# One region's evaluation report, in Kirkpatrick's four levels plus participation. Run by
+# `asn-eval report` through papermill (one run per region), or open it in JupyterLab and run all
+# cells to explore one region.
+#
+# **How it is built.** The second code cell computes the whole report once
+# (`helpers.analysis.build_region_report`): every section's numbers, the headline indicators and
+# the recommendations. The cells after it only display that one object, and the last cell writes
+# the same object to `metrics.json` and the xlsx, so the three artefacts cannot disagree.
+# To change a number, change `src/helpers/analysis/` (or a setting in `dataset.yml` under
+# `analysis:`); to change wording, `src/helpers/present/text.yml`. See `docs/architecture.md`.
+
+# %% tags=["parameters"]
+# Parameters (papermill injects the values for each region). Plain values only.
+dataset = "sample"
+region = "salatiga"
+lang = "id"
+output_dir = ""  # where metrics.json and the xlsx go; empty: write nothing (interactive use)
+
+# %% [markdown]
+# ## Compute the report once
+# `report` holds every section (findings, numeric tables, result objects), the headline
+# indicators and the recommendations; `t` is the message catalogue in the report's language.
+
+# %%
+from helpers.analysis import build_region_report
+from helpers.present import figures, headlines, region as view
+from helpers.present import notebook as show
+from helpers.present.text import Text
+from helpers.store import load_processed
+
+report = build_region_report(load_processed(dataset), region)
+t = Text(lang)
+sections = report.sections
+show.style(lang)
+
+# %% [markdown]
+# ## Title, synthetic-data banner and reading notes
+# The banner comes first whenever the dataset is marked `synthetic: true`.
+
+# %%
+show.title(view.title(report, t), view.subtitle(report, t))
+if report.synthetic:
+    show.banner(t("report.synthetic_banner", region=report.region["name"]))
+show.paragraphs([t("report.kirkpatrick"), t("report.suppression_note", min_cell=report.settings.min_cell)])
+
+# %% [markdown]
+# ## Executive summary
+# The headline indicators, each with its 95% CI and n; the same values as `metrics.json`.
+# Which indicators appear: `helpers.present.headlines.SUMMARY`.
+
+# %%
+show.heading(t("summary.title"), anchor="summary")
+show.headlines(headlines.summary_rows(report.indicators, t), (t.column("metric"), t.column("value")))
+
+# %% [markdown]
+# ## Programme and participant profile
+
+# %%
+show.section(sections["profile"], t)
+
+# %% [markdown]
+# ## Level 1 — Reaksi
+# Likert items as diverging bars (neutral centred), item means with CIs, Cronbach's alpha.
+
+# %%
+show.section(sections["reaction"], t)
+if "likert_frame" in sections["reaction"].results:
+    show.figure(figures.likert_diverging(sections["reaction"].results["likert_frame"], t), t("reaction.figure"))
+
+# %% [markdown]
+# ## Level 2 — Pembelajaran
+# Pre/post tests: paired t and Wilcoxon, effect sizes, gain per method, and the method model
+# when there are programmes enough (settings `learning.*`).
+
+# %%
+show.section(sections["learning"], t)
+gains = figures.learning_frame(sections["learning"].results, t)
+if len(gains):
+    show.figure(figures.estimate_with_ci(gains, "label", "mean_diff", "diff_ci_low", "diff_ci_high",
+                                         xlabel="post − pre"), t("learning.figure"))
+
+# %% [markdown]
+# ## Level 3 — Perilaku
+# Application on the job, self- against supervisor-rated, and its association with support.
+
+# %%
+show.section(sections["behaviour"], t)
+by_support = figures.behaviour_frame(sections["behaviour"].results, t)
+if len(by_support):
+    show.figure(figures.estimate_with_ci(by_support, "label", "mean", "ci_low", "ci_high",
+                                         xlabel=t.item("application_self"), ref=None), t("behaviour.figure"))
+
+# %% [markdown]
+# ## Level 4 — Hasil
+# Interrupted time series per service indicator (settings `results.*`), difference-in-differences
+# against untrained units, and IKM per unit and survey wave.
+
+# %%
+show.section(sections["results"], t)
+for (unit, indicator), its in sections["results"].results["its"].items():
+    show.figure(figures.interrupted_series(its.periods, its.observed, its.fitted, its.counterfactual,
+                                           its.start_index, t, unit, t.indicator(indicator)), t("results.figure_its"))
+if "ikm" in sections["results"].results:
+    show.figure(figures.ikm_bars(sections["results"].results["ikm"], t), t("results.figure_ikm"))
+
+# %% [markdown]
+# ## Participation and barriers
+# Completion, attendance, the 20 JP standard, schedule conflicts and incentives.
+
+# %%
+show.section(sections["participation"], t)
+completion = figures.participation_frame(sections["participation"].results, t)
+if len(completion):
+    show.figure(figures.estimate_with_ci(completion, "label", "completion", "ci_low", "ci_high",
+                                         xlabel=t.column("completion"), ref=None), t("participation.figure"))
+
+# %% [markdown]
+# ## Qualitative findings
+
+# %%
+show.section(sections["qualitative"], t)
+
+# %% [markdown]
+# ## Recommendations
+# Rules in `helpers.analysis.recommendations`, thresholds in the settings (`recommendations.*`).
+
+# %%
+show.heading(t("recommendations.title"), anchor="recommendations")
+show.bullets(view.recommendations(report, t))
+
+# %% [markdown]
+# ## Appendices: data quality, methods and settings
+
+# %%
+show.section(sections["quality"], t)
+show.heading(t("methods.title"), anchor="methods")
+show.paragraphs([t("methods.lead")])
+show.table(view.settings_table(report, t))
+
+# %% [markdown]
+# ## Write metrics.json and the xlsx
+# From the same `report` object displayed above. Skipped when `output_dir` is empty.
+
+# %%
+if output_dir:
+    from helpers.render.export import write_region_artefacts
+
+    write_region_artefacts(report, output_dir, lang)

@@ -1,0 +1,83 @@
+"""Cross-region summary from the regions' saved ``metrics.json`` files, never by recomputing them.
+
+Each region's mean learning gain enters with its programme-clustered standard error: participants
+of one programme share a cohort and a test, so sd/sqrt(n) would overstate precision and
+heterogeneity.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import evaluation as ev
+from ..errors import UsageError
+from .metrics import SCHEMA
+
+POOLED_INDICATOR = "learning.mean_gain"
+
+
+@dataclass(frozen=True)
+class RegionMetrics:
+    """One region's saved headline indicators (a parsed metrics.json)."""
+
+    region_id: str
+    name: str
+    synthetic: bool
+    indicators: dict[str, dict]
+    settings: dict
+
+    def get(self, ind_id: str) -> dict | None:
+        ind = self.indicators.get(ind_id)
+        return ind if ind and ind.get("status") == "ok" and ind.get("estimate") is not None else None
+
+
+def read_metrics(path: Path) -> RegionMetrics:
+    """Parse a region's metrics.json; refuse a file of another schema."""
+    payload = json.loads(Path(path).read_text(encoding="utf-8"))
+    if payload.get("schema") != SCHEMA:
+        raise UsageError(
+            f"{path}: metrics schema {payload.get('schema')!r}, expected {SCHEMA!r}: "
+            "render the region again with this version"
+        )
+    return RegionMetrics(
+        payload["region_id"],
+        payload["region"],
+        bool(payload["synthetic"]),
+        {i["id"]: i for i in payload["indicators"]},
+        payload.get("settings", {}),
+    )
+
+
+@dataclass(frozen=True)
+class CrossRegion:
+    """What the cross-region summary shows: each region's headlines and the pooled learning gain."""
+
+    regions: tuple[RegionMetrics, ...]
+    missing: tuple[str, ...]  # region ids with no rendered metrics
+    pooled: ev.PooledEffect | None
+    pooling_method: str
+    min_cell: int
+
+
+def cross_region(folder: Path, region_ids: list[str], pooling: str = "pm", min_cell: int = 5) -> CrossRegion:
+    """Read ``<folder>/<region>.metrics.json`` for every region and pool the learning gain."""
+    regions, missing = [], []
+    for rid in region_ids:
+        path = Path(folder) / f"{rid}.metrics.json"
+        if path.is_file():
+            regions.append(read_metrics(path))
+        else:
+            missing.append(rid)
+    usable = [(r, r.get(POOLED_INDICATOR)) for r in regions]
+    usable = [(r, ind) for r, ind in usable if ind is not None and ind.get("se")]
+    pooled = None
+    if len(usable) >= 2:
+        pooled = ev.pool_effects(
+            [ind["estimate"] for _, ind in usable],
+            [ind["se"] ** 2 for _, ind in usable],
+            labels=[r.name for r, _ in usable],
+            method=pooling,
+        )
+    return CrossRegion(tuple(regions), tuple(missing), pooled, pooling, min_cell)

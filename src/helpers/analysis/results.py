@@ -1,0 +1,254 @@
+"""Level 4, Hasil: interrupted time series of service indicators, difference-in-differences
+against untrained units, and IKM per unit and survey wave."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .. import evaluation as ev
+from .findings import CI, Int, Label, Num, finding
+from .region import RegionData, suppress_rows
+from .section import NOT_COLLECTED, Section
+
+UNSUR_COLUMNS = [f"u{i}" for i in range(1, 10)]
+
+
+@dataclass(frozen=True)
+class ServiceSeries:
+    """A monthly service indicator with its segmented-regression result, ready to draw."""
+
+    unit: str
+    indicator: str
+    periods: list[str]
+    observed: np.ndarray
+    result: ev.ITSResult
+    start_index: int
+
+    @property
+    def fitted(self) -> np.ndarray:
+        return np.asarray(self.result.fitted, dtype=float)
+
+    @property
+    def counterfactual(self) -> np.ndarray:
+        return np.asarray(self.result.counterfactual, dtype=float)
+
+
+def month_index(period: str) -> int:
+    """Months since year 0 of a 'YYYY-MM' period: a calendar axis on which gaps stay gaps."""
+    return pd.Period(period, freq="M").ordinal
+
+
+def results(data: RegionData) -> Section:
+    sec = Section("results")
+    _its(sec, data)
+    _did(sec, data)
+    _ikm(sec, data)
+    if not data.collected("service") and not data.collected("skm"):
+        sec.status = NOT_COLLECTED
+        sec.findings.append(finding("common.not_collected"))
+    return sec
+
+
+def _its(sec: Section, data: RegionData) -> None:
+    min_months = int(data.settings["results.its_min_months_each_side"])
+    its_rows, its_results = [], {}
+    for (unit, indicator), grp in data.service.groupby(["unit", "indicator"], sort=True):
+        trained = grp["trained_from"].dropna()
+        if trained.empty:
+            continue
+        start = str(trained.iloc[0])
+        grp = grp.sort_values("period")
+        periods = grp["period"].astype(str).tolist()
+        # Calendar months, not row positions: a missing month must not bend the trend.
+        months = np.array([month_index(p) for p in periods])
+        n_pre, n_post = int((months < month_index(start)).sum()), int((months >= month_index(start)).sum())
+        if n_pre < min_months or n_post < min_months:
+            sec.findings.append(
+                finding(
+                    "results.its_skipped",
+                    unit=unit,
+                    indicator=Label("indicator", indicator),
+                    start=start,
+                    months=Int(min_months),
+                )
+            )
+            continue
+        try:
+            res = ev.segmented_regression(
+                grp["value"].astype(float).to_numpy(), months - months[0] + 1, start=month_index(start) - months[0] + 1
+            )
+        except ev.EstimationRefused as exc:
+            sec.results.setdefault("its_refused", {})[(unit, indicator)] = exc.reason
+            sec.findings.append(
+                finding(
+                    "results.its_refused",
+                    unit=unit,
+                    indicator=Label("indicator", indicator),
+                    reason=Label("reason", exc.reason),
+                )
+            )
+            continue
+        its_results[(unit, indicator)] = ServiceSeries(
+            unit, indicator, periods, grp["value"].astype(float).to_numpy(), res, n_pre
+        )
+        its_rows.append(
+            {
+                "unit": unit,
+                "indicator": indicator,
+                "trained_from": start,
+                "n": res.n,
+                "level_change": res.level_change,
+                "level_ci_low": res.level_ci_low,
+                "level_ci_high": res.level_ci_high,
+                "level_p": res.level_p,
+                "slope_change": res.slope_change,
+                "slope_ci_low": res.slope_ci_low,
+                "slope_ci_high": res.slope_ci_high,
+            }
+        )
+        sec.findings.append(
+            finding(
+                "results.its",
+                unit=unit,
+                indicator=Label("indicator", indicator),
+                start=start,
+                level=Num(res.level_change),
+                ci=CI(res.level_ci_low, res.level_ci_high),
+                slope=Num(res.slope_change, 3),
+                sci=CI(res.slope_ci_low, res.slope_ci_high, 3),
+            )
+        )
+    sec.results["its"] = its_results
+    if its_rows:
+        sec.tables["its"] = pd.DataFrame(its_rows)
+
+
+def _did(sec: Section, data: RegionData) -> None:
+    min_units = int(data.settings["results.did_min_units_for_clustering"])
+    did_rows = []
+    for indicator, grp in data.service.groupby("indicator"):
+        starts = grp["trained_from"].dropna().unique()
+        if len(starts) == 0 or grp["trained_from"].notna().all():
+            continue
+        if len(starts) > 1:
+            sec.findings.append(finding("results.did_staggered", indicator=Label("indicator", indicator)))
+            continue
+        panel = grp.assign(treated=grp["trained_from"].notna(), post=grp["period"] >= starts[0])
+        # Clustering by unit needs many units; a regional office has one or two comparison
+        # units, so few-unit panels model the treated-minus-comparison series with AR(1) errors.
+        did = ev.difference_in_differences if panel["unit"].nunique() >= min_units else ev.difference_series_did
+        try:
+            res = did(panel, outcome="value", unit="unit", period="period", treated="treated", post="post")
+        except ev.EstimationRefused as exc:
+            sec.findings.append(
+                finding(
+                    "results.did_refused", indicator=Label("indicator", indicator), reason=Label("reason", exc.reason)
+                )
+            )
+            continue
+        sec.results.setdefault("did", {})[indicator] = res
+        did_rows.append(
+            {
+                "indicator": indicator,
+                "estimate": res.estimate,
+                "ci_low": res.ci_low,
+                "ci_high": res.ci_high,
+                "p_value": res.p_value,
+                "n_units": res.n_units,
+                "n": res.n,
+            }
+        )
+        sec.findings.append(
+            finding(
+                "results.did",
+                indicator=Label("indicator", indicator),
+                est=Num(res.estimate),
+                ci=CI(res.ci_low, res.ci_high),
+                units=Int(res.n_units),
+            )
+        )
+    if did_rows:
+        sec.tables["did"] = pd.DataFrame(did_rows)
+
+
+def _ikm(sec: Section, data: RegionData) -> None:
+    ikm_rows, waves = [], {}
+    for (unit, period), grp in data.skm.groupby(["unit", "period"], sort=True):
+        answers = grp[UNSUR_COLUMNS].astype("Float64").astype(float)
+        res = ev.ikm_score(answers)
+        interval = ev.ikm_interval(answers)
+        waves[(unit, period)] = answers
+        ikm_rows.append(
+            {
+                "unit": unit,
+                "period": period,
+                "n": res.n,
+                "ikm": res.value,
+                "ci_low": interval.ci_low,
+                "ci_high": interval.ci_high,
+                "category": res.category,
+                "label": res.label,
+            }
+        )
+    if not ikm_rows:
+        return
+    # Respondents are citizens, not ASN, but a grade from three people is both disclosive
+    # and meaningless: the grade is masked with the value.
+    ikm = suppress_rows(
+        pd.DataFrame(ikm_rows),
+        "n",
+        data.min_cell,
+        value_cols=["n", "ikm", "ci_low", "ci_high", "category", "label"],
+        totals_shown=False,
+    )
+    sec.results["ikm"] = ikm
+    sec.tables["ikm"] = ikm
+    for unit, rows in ikm[~ikm["suppressed"]].sort_values("period").groupby("unit", sort=True):
+        first, last = rows.iloc[0], rows.iloc[-1]
+        if len(rows) == 1:
+            sec.findings.append(
+                finding(
+                    "results.ikm_single",
+                    unit=unit,
+                    p1=last["period"],
+                    v1=Num(last["ikm"]),
+                    ci1=CI(last["ci_low"], last["ci_high"]),
+                    c1=_grade(last),
+                )
+            )
+            continue
+        change = ev.ikm_change(waves[(unit, first["period"])], waves[(unit, last["period"])])
+        sec.results.setdefault("ikm_change", {})[unit] = (first["period"], last["period"], change)
+        sec.findings.append(
+            finding(
+                "results.ikm",
+                unit=unit,
+                p0=first["period"],
+                v0=Num(first["ikm"]),
+                c0=_grade(first),
+                p1=last["period"],
+                v1=Num(last["ikm"]),
+                c1=_grade(last),
+                diff=Num(change.difference),
+                ci=CI(change.ci_low, change.ci_high),
+            )
+        )
+        if change.category_changed:
+            key = "results.ikm_grade_certain" if change.category_change_certain else "results.ikm_grade_uncertain"
+            sec.findings.append(finding(key, unit=unit))
+
+
+def _grade(row) -> str:
+    return f"{row['category']}, {row['label']}"
+
+
+def latest_ikm(section: Section) -> list[dict]:
+    """The latest unsuppressed IKM of each unit."""
+    ikm = section.results.get("ikm")
+    if ikm is None or ikm.empty:
+        return []
+    shown = ikm[~ikm["suppressed"]].sort_values("period")
+    return [row.to_dict() for _, row in shown.groupby("unit").tail(1).iterrows()]

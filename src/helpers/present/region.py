@@ -1,0 +1,52 @@
+"""The parts of a region report that are words about the whole report: title, subtitle,
+section titles and texts, the methods note with its settings."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..analysis.report import RegionReport
+from .text import Text
+from .wording import say, say_all
+
+
+def title(report: RegionReport, t: Text) -> str:
+    return t("report.title", region=report.region["name"])
+
+
+def subtitle(report: RegionReport, t: Text) -> str:
+    m = report.data.dataset.manifest
+    return t(
+        "report.subtitle",
+        dataset=report.data.dataset.name,
+        start=m["period"]["start"] or "?",
+        end=m["period"]["end"] or "?",
+        code=report.region.get("kemendagri_code") or "–",
+    )
+
+
+def section_title(key: str, t: Text) -> str:
+    return t(f"{key}.title")
+
+
+def section_text(report: RegionReport, key: str, t: Text) -> list[str]:
+    return say_all(report.sections[key].findings, t)
+
+
+def recommendations(report: RegionReport, t: Text) -> list[str]:
+    """The recommendations in the report's language, or the sentence that there is none."""
+    return [say(f, t) for f in report.recommendations] or [t("recommendations.none")]
+
+
+def settings_table(report: RegionReport, t: Text) -> pd.DataFrame:
+    """The analysis settings this report used, one row each (dotted names as in settings.yml)."""
+    flat = report.settings.flat()
+    return pd.DataFrame({t("methods.setting"): list(flat), t("methods.value"): [_setting(v) for v in flat.values()]})
+
+
+def _setting(value) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_setting(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value).lower() if isinstance(value, bool) else str(value)

@@ -1,0 +1,102 @@
+"""The cross-region summary in the report's language, from the regions' saved indicators."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from ..analysis.cross_region import CrossRegion
+from .headlines import indicator_value
+from .text import Text
+
+#: Summary-table columns after the region name: (header message, indicator id).
+COLUMNS = (
+    ("metrics.profile.participants", "profile.participants"),
+    ("metrics.participation.completion_rate", "participation.completion_rate"),
+    ("metrics.reaction.overall_mean", "reaction.overall_mean"),
+    ("metrics.learning.d_z", "learning.d_z"),
+    ("metrics.participation.jp_share", "participation.jp_share"),
+)
+POOLING_NAMES = {"pm": "Paule-Mandel", "dl": "DerSimonian-Laird", "reml": "REML"}
+
+
+def subtitle(cross: CrossRegion) -> str:
+    return ", ".join(r.name for r in cross.regions)
+
+
+def region_table(cross: CrossRegion, t: Text) -> pd.DataFrame | None:
+    """One row per region: headline numbers with their CI, or the status that stands in for them."""
+    if not cross.regions:
+        return None
+    rows = []
+    for r in cross.regions:
+        row = {t.column("region"): r.name}
+        for message, ind_id in COLUMNS:
+            ind = r.indicators.get(ind_id) or {"id": ind_id, "status": "not_collected", "estimate": None}
+            header = t(message, target=t.integer((ind.get("extra") or {}).get("target_jp") or 20))
+            row[header] = indicator_value(ind, t)
+        ikm = [i for i in r.indicators.values() if i["id"].startswith("results.ikm.")]
+        row["IKM"] = "; ".join(
+            f"{i['extra']['unit']}: {t.num(i['estimate'])} ({i['extra']['category']})"
+            for i in ikm
+            if i["status"] == "ok"
+        ) or t("metrics.status.not_collected")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def pooled_paragraphs(cross: CrossRegion, t: Text) -> list[str]:
+    out = []
+    if cross.missing:
+        out.append(t("cross_missing.not_rendered", regions=", ".join(cross.missing)))
+    p = cross.pooled
+    if p is None:
+        out.append(t("cross_missing.none_pooled"))
+        return out
+    out.append(
+        t(
+            "cross.pooled",
+            method=t("cross.method", tau=POOLING_NAMES[cross.pooling_method], df=t.integer(p.df))
+            if p.df
+            else POOLING_NAMES[cross.pooling_method],
+            est=t.num(p.estimate),
+            ci=t.ci(p.ci_low, p.ci_high),
+            i2=t.pct(p.i2) if p.i2 is not None and math.isfinite(p.i2) else "–",
+            tau2=t.num(p.tau2),
+            k=p.k,
+        )
+    )
+    return out
+
+
+def pooled_table(cross: CrossRegion, t: Text) -> pd.DataFrame | None:
+    p = cross.pooled
+    if p is None:
+        return None
+    table = pd.DataFrame(
+        [
+            {
+                "k": int(p.k),
+                "estimate": p.estimate,
+                "ci_low": p.ci_low,
+                "ci_high": p.ci_high,
+                "tau2": p.tau2,
+                "I² (%)": 100 * p.i2,
+                "Q": p.q,
+                "p (Q)": t.p(p.q_p),
+            }
+        ]
+    )
+    return table.rename(columns={c: t.column(c) for c in table.columns})
+
+
+def forest_rows(cross: CrossRegion, t: Text) -> tuple[pd.DataFrame, dict]:
+    """The forest plot's per-region rows and its pooled diamond."""
+    p = cross.pooled
+    return p.studies.copy(), {
+        "estimate": p.estimate,
+        "ci_low": p.ci_low,
+        "ci_high": p.ci_high,
+        "label": t("cross.pooled_label"),
+    }
