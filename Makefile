@@ -7,6 +7,7 @@ SHELL := /bin/bash
 DATASET ?= sample
 LANG_REPORT ?= id
 JOBS ?= 2
+SEEDS ?= 200
 PYTHON3 ?= python3
 
 ACTIVE_ENV := $(or $(VIRTUAL_ENV),$(CONDA_PREFIX))
@@ -23,7 +24,7 @@ endif
 BIN := $(ENV_DIR)/bin
 STAMP := $(ENV_DIR)/.asn-eval-installed
 
-.PHONY: help install data reports test lint hooks lock synth clean
+.PHONY: help install data reports test lint hooks coverage lock synth clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -54,6 +55,9 @@ reports: data ## Render every region report, the summary and the index (reports/
 
 test: data ## Run the test suite (unit, end to end, and the notebooks through nbval)
 	$(BIN)/python -m pytest --nbval-lax tests notebooks
+
+coverage: $(STAMP) ## Coverage of every planted indicator's 95% interval over $(SEEDS) synthetic datasets (SEEDS=20: quick)
+	$(BIN)/python benchmarks/coverage.py --seeds $(SEEDS) --jobs $(JOBS)
 
 lint: $(STAMP) ## Check code style and lint (ruff) and that notebooks carry no outputs (nbstripout)
 	$(BIN)/ruff check src tests benchmarks

@@ -1,6 +1,6 @@
 """The public surface of helpers.evaluation: re-exports and report-ready results.
 
-Reference: the module layout agreed in DESIGN §2/§5 (pure functions returning frozen
+Reference: the module layout in docs/architecture.md (pure functions returning frozen
 result objects with n, method, as_dict() and, where tabular, to_frame()).
 """
 

@@ -84,7 +84,7 @@ def binary_column(series: pd.Series, name: str) -> pd.Series:
     Missing values stay NaN so callers decide how to drop them.
     """
     values = series.astype("object")
-    allowed = {True, False, 0, 1, 0.0, 1.0}
+    allowed = {True, False}
     bad = [v for v in values.dropna().unique() if v not in allowed]
     if bad:
         raise ValueError(f"column {name!r} must be boolean or 0/1; found {bad[:5]!r}")
@@ -132,3 +132,41 @@ class TableResult(Result):
     def to_frame(self) -> pd.DataFrame:
         """Return the result's table (a copy)."""
         return self.table.copy()
+
+
+class EstimationRefused(ValueError):
+    """An estimate the data cannot support was refused rather than computed.
+
+    ``reason`` is a stable code the presentation layer can translate; the message says
+    what was wrong in words. A subclass of ``ValueError`` so callers that already catch
+    ``ValueError`` keep working.
+
+    Reason codes
+    ------------
+    ``one_cluster``
+        All rows come from a single cluster (programme): no between-cluster variance.
+    ``too_few_clusters``
+        A predictor varies only between clusters and there are fewer than 4 clusters, or one of
+        its values occurs in a single cluster (its effect is confounded with that cluster).
+    ``single_programme``
+        A group (training method) is taught in fewer than two programmes; used when a
+        comparison cannot be made at all (e.g. the requested reference method).
+    ``separation``
+        (Quasi-)complete separation: some combination of predictors predicts the outcome
+        perfectly, so the maximum-likelihood estimate is infinite.
+    ``not_converged``
+        The maximum-likelihood iterations did not converge.
+    ``constant_predictor``
+        A predictor takes a single value in the rows used.
+    ``constant_outcome``
+        The outcome takes a single value in the rows used.
+    ``collinear``
+        The predictors are linearly dependent.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+    def __reduce__(self):  # keep reason when pickled (e.g. multiprocessing)
+        return (type(self), (self.reason, str(self)))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -38,8 +38,9 @@ class SupportAssociation(TableResult):
     note: str = ""
 
 
-def support_association(df: pd.DataFrame, outcome: str, predictors: Sequence[str], cluster: str,
-                        ci: float = 0.95) -> SupportAssociation:
+def support_association(
+    df: pd.DataFrame, outcome: str, predictors: Sequence[str], cluster: str, ci: float = 0.95
+) -> SupportAssociation:
     """Fit ``outcome ~ 1 + predictors`` by OLS with CR1 errors clustered by ``cluster``.
 
     A participant answers several follow-up waves, so observations are clustered by
@@ -56,14 +57,33 @@ def support_association(df: pd.DataFrame, outcome: str, predictors: Sequence[str
     groups = pd.factorize(data[cluster])[0]
     n_clusters = int(groups.max() + 1) if len(groups) else 0
     if len(data) <= x.shape[1] or n_clusters < 2:
-        table = pd.DataFrame({"term": x.columns, "coefficient": math.nan, "se": math.nan, "ci_low": math.nan,
-                              "ci_high": math.nan, "p_value": math.nan, "n": len(data), "n_clusters": n_clusters})
-        return SupportAssociation(len(data), n_clusters, "OLS (not estimable)", table,
-                                  "too few rows or clusters to fit")
+        table = pd.DataFrame(
+            {
+                "term": x.columns,
+                "coefficient": math.nan,
+                "se": math.nan,
+                "ci_low": math.nan,
+                "ci_high": math.nan,
+                "p_value": math.nan,
+                "n": len(data),
+                "n_clusters": n_clusters,
+            }
+        )
+        return SupportAssociation(
+            len(data), n_clusters, "OLS (not estimable)", table, "too few rows or clusters to fit"
+        )
     fit = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
     conf = fit.conf_int(alpha=1 - ci)
-    table = pd.DataFrame({"term": ["Intercept" if c == "const" else c for c in x.columns],
-                          "coefficient": fit.params.to_numpy(), "se": fit.bse.to_numpy(),
-                          "ci_low": conf[0].to_numpy(), "ci_high": conf[1].to_numpy(),
-                          "p_value": fit.pvalues.to_numpy(), "n": len(data), "n_clusters": n_clusters})
+    table = pd.DataFrame(
+        {
+            "term": ["Intercept" if c == "const" else c for c in x.columns],
+            "coefficient": fit.params.to_numpy(),
+            "se": fit.bse.to_numpy(),
+            "ci_low": conf[0].to_numpy(),
+            "ci_high": conf[1].to_numpy(),
+            "p_value": fit.pvalues.to_numpy(),
+            "n": len(data),
+            "n_clusters": n_clusters,
+        }
+    )
     return SupportAssociation(len(data), n_clusters, f"OLS, cluster-robust (CR1) SE by {cluster!r}", table)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,12 @@ class SuppressionResult(TableResult):
         The threshold used.
     method : str
         Description of the rule.
+    n_unprotected : int
+        Blocks (long mode) or rows and columns (matrix mode) that could not be
+        protected because they ran out of cells to mask (e.g. a block whose
+        positive cells are all small): every positive cell of such a line is
+        masked, but its published total would still give the small count (or
+        their small sum) away, so that total must not be shown. 0 without totals.
     """
 
     table: pd.DataFrame = field(repr=False)
@@ -48,6 +55,7 @@ class SuppressionResult(TableResult):
     n_complementary: int
     min_cell: int
     method: str
+    n_unprotected: int = 0
 
 
 def _is_small(counts: pd.Series | np.ndarray, min_cell: int, suppress_zeros: bool) -> np.ndarray:
@@ -64,6 +72,39 @@ def _complement(counts: np.ndarray, already: np.ndarray) -> int | None:
     if candidates.size == 0:
         return None
     return int(candidates[np.argmin(counts[candidates])])
+
+
+def _is_protected(counts: np.ndarray, masked: np.ndarray, min_cell: int, floor: int) -> bool:
+    """Whether the masked cells of one line (a block sharing a published total) are safe.
+
+    The total minus the published cells gives the *sum* of the masked cells, and
+    every masked cell is known to be at least ``floor`` (1 when zeros are
+    published, since a masked cell then cannot be 0). So a line is safe when
+    no cell is masked, or when at least two are, their sum is not itself a
+    small count (``>= min_cell``) and it exceeds ``floor`` times their number
+    (otherwise each masked cell must equal ``floor``, e.g. five masked 1s
+    summing to 5).
+    """
+    m = int(masked.sum())
+    if m == 0:
+        return True
+    total = float(counts[masked].sum())
+    return m >= 2 and total >= min_cell and total > floor * m
+
+
+def _protect(counts: np.ndarray, masked: np.ndarray, min_cell: int, floor: int) -> bool:
+    """Mask the smallest positive cells of one line until it is safe (in place).
+
+    Returns False when the line runs out of cells to mask before it is safe
+    (e.g. a block whose only positive cells are small): its total must then
+    not be published.
+    """
+    while not _is_protected(counts, masked, min_cell, floor):
+        pick = _complement(counts, masked)
+        if pick is None:
+            return False
+        masked[pick] = True
+    return True
 
 
 def suppress_small_cells(
@@ -86,16 +127,24 @@ def suppress_small_cells(
     *Long mode* (``count_col`` or ``counts`` given): each row is a group
     (e.g. one agency's mean score) with its number of people. A row with
     ``0 < count < min_cell`` gets its ``value_cols`` set to NaN (primary
-    suppression). If ``totals_shown`` and exactly one row in a ``group_by``
-    block (the whole table when ``group_by`` is None) was suppressed, the
-    unsuppressed row with the smallest positive count in that block is
-    masked too (complementary suppression), so the small count cannot be
-    recovered as total minus the rest.
+    suppression). If ``totals_shown``, each ``group_by`` block (the whole
+    table when ``group_by`` is None) shares a published total, from which
+    the *sum* of its masked rows is recoverable (total minus the published
+    rows). So, while a block has masked rows that are
 
-    *Matrix mode* (neither given): ``table`` is a cross-table of counts.
-    Primary cells are masked the same way; then, while any row or column
-    has exactly one masked cell, its smallest positive unmasked cell is
-    masked as well.
+    - exactly one (recoverable as total minus the rest), or
+    - summing to less than ``min_cell`` (their sum is itself a small count,
+      e.g. two masked 1s of a block [1, 1, 50, 60] sum to 2), or
+    - summing to no more than their number when zeros are published (each
+      must then be exactly 1, as a masked cell cannot be 0),
+
+    the unmasked row with the smallest positive count in that block is masked
+    too (complementary suppression).
+
+    *Matrix mode* (neither given): ``table`` is a cross-table of counts with
+    published row and column totals. Primary cells are masked the same way;
+    then the same rule is applied to every row and every column, repeatedly,
+    until no line needs another complementary cell.
 
     Parameters
     ----------
@@ -106,7 +155,7 @@ def suppress_small_cells(
     counts : array-like, optional
         Counts aligned with the rows, when they are not a column (long mode).
     min_cell : int, default 5
-        Smallest publishable group size (DESIGN §5).
+        Smallest publishable group size (setting ``disclosure.min_cell``).
     group_by : str or sequence of str, optional
         Columns defining blocks that share a published total (long mode).
     value_cols : sequence of str, optional
@@ -122,7 +171,11 @@ def suppress_small_cells(
         a structural zero is itself disclosive.
     add_flags : bool, default True
         Add the ``suppressed`` and ``suppression`` columns in long mode
-        (the mask is always available as ``result.mask``).
+        (the mask is always available as ``result.mask``). ``suppression``
+        is for the analyst only: it tells which masked rows are below
+        ``min_cell`` ("primary"), which undoes the protection (two primary
+        rows summing to 8 with ``min_cell=5`` are both 4), so publish at most
+        ``suppressed``.
 
     Returns
     -------
@@ -130,12 +183,16 @@ def suppress_small_cells(
 
     Notes
     -----
-    This is the simple rule of thumb used by statistical offices for
-    frequency tables (primary threshold plus one complementary cell per
-    row/column). It does not solve the optimal cell-suppression problem and
-    does not protect against differencing across separately published
-    tables; a block whose only row is suppressed reveals it through its
-    total, so such totals must not be shown.
+    This is the rule of thumb used by statistical offices for frequency
+    tables (primary threshold; complementary cells per row/column until no
+    masked cell, nor the sum of a line's masked cells, is recoverable as a
+    small count from that line's total). It does not solve the optimal
+    cell-suppression problem, does not audit combinations of several lines
+    of a cross-table (linear-programming attacks) and does not protect
+    against differencing across separately published tables or a grand
+    total over several blocks. A block that runs out of cells to mask (e.g.
+    its only rows are small) is counted in ``n_unprotected``: its total
+    must not be shown.
 
     Examples
     --------
@@ -163,25 +220,26 @@ def suppress_small_cells(
     groups = [group_by] if isinstance(group_by, str) else list(group_by or [])
     if value_cols is None:
         value_cols = [
-            col for col in out.columns
-            if col not in groups and col not in keep
-            and pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_bool_dtype(out[col])
+            col
+            for col in out.columns
+            if col not in groups
+            and col not in keep
+            and pd.api.types.is_numeric_dtype(out[col])
+            and not pd.api.types.is_bool_dtype(out[col])
         ]
     primary = _is_small(c, min_cell, suppress_zeros)
-    complementary = np.zeros(len(out), dtype=bool)
+    masked = primary.copy()
+    unprotected = 0
     if totals_shown:
-        blocks = (
-            [np.arange(len(out))]
-            if not groups
-            else [np.asarray(idx) for idx in out.reset_index(drop=True).groupby(groups, sort=False, dropna=False).indices.values()]
-        )
+        grouped = out.reset_index(drop=True).groupby(groups, sort=False, dropna=False) if groups else None
+        blocks = [np.arange(len(out))] if grouped is None else [np.asarray(idx) for idx in grouped.indices.values()]
+        floor = 0 if suppress_zeros else 1
         for rows in blocks:
-            if primary[rows].sum() == 1:
-                pick = _complement(c[rows], primary[rows])
-                if pick is not None:
-                    complementary[rows[pick]] = True
-
-    masked = primary | complementary
+            block = masked[rows]
+            if not _protect(c[rows], block, min_cell, floor):
+                unprotected += 1
+            masked[rows] = block
+    complementary = masked & ~primary
     mask_index = out.index
     for col in value_cols:
         series = out[col]
@@ -199,6 +257,7 @@ def suppress_small_cells(
         n_complementary=int(complementary.sum()),
         min_cell=int(min_cell),
         method=_method(min_cell, totals_shown, "rows", group_by),
+        n_unprotected=int(unprotected),
     )
 
 
@@ -206,7 +265,10 @@ def _method(min_cell: int, totals_shown: bool, unit: str, group_by: Any = None) 
     text = f"primary suppression of {unit} with fewer than {min_cell} people"
     if totals_shown:
         scope = f" per {group_by!r} block" if group_by else ""
-        text += f"; complementary suppression of the next smallest{scope} when only one is suppressed"
+        text += (
+            f"; complementary suppression of the next smallest{scope} until each total has either no "
+            f"suppressed cell or at least two whose sum is at least {min_cell} (and not recoverable cell by cell)"
+        )
     return text
 
 
@@ -220,23 +282,26 @@ def _suppress_matrix(table: pd.DataFrame, min_cell: int, totals_shown: bool, sup
     c = table.to_numpy(dtype=float)
     primary = _is_small(c, min_cell, suppress_zeros)
     masked = primary.copy()
+    unprotected = 0
     if totals_shown:
+        floor = 0 if suppress_zeros else 1
         changed = True
         while changed:
+            # Rows, then columns, then again until no line needs another complementary cell:
+            # masking a cell for its row can leave its column unsafe, and vice versa.
             changed = False
-            # Rows, then columns, then again until no line has a lone masked cell.
+            unprotected = 0
             for axis in (0, 1):
-                lines = masked if axis == 0 else masked.T
+                lines = masked if axis == 0 else masked.T  # a view: protecting a line updates ``masked``
                 values = c if axis == 0 else c.T
                 for i in range(lines.shape[0]):
-                    if lines[i].sum() == 1:
-                        pick = _complement(values[i], lines[i])
-                        if pick is not None:
-                            if axis == 0:
-                                masked[i, pick] = True
-                            else:
-                                masked[pick, i] = True
-                            changed = True
+                    before = int(lines[i].sum())
+                    line = lines[i].copy()
+                    if not _protect(values[i], line, min_cell, floor):
+                        unprotected += 1
+                    if int(line.sum()) != before:
+                        lines[i] = line
+                        changed = True
     mask = pd.DataFrame(masked, index=table.index, columns=table.columns)
     out = table.astype("float64").mask(mask)
     return SuppressionResult(
@@ -247,4 +312,5 @@ def _suppress_matrix(table: pd.DataFrame, min_cell: int, totals_shown: bool, sup
         n_complementary=int((masked & ~primary).sum()),
         min_cell=int(min_cell),
         method=_method(min_cell, totals_shown, "cells") + " (rows and columns, iterated)",
+        n_unprotected=int(unprotected),
     )

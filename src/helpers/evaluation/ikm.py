@@ -13,9 +13,9 @@ import pandas as pd
 from ._common import Result, round_half_up
 
 __all__ = [
+    "UNSUR",
     "IKMCategory",
     "IKMResult",
-    "UNSUR",
     "ikm_category",
     "ikm_score",
     "krejcie_morgan",
@@ -46,6 +46,9 @@ _CATEGORIES = (
     ("C", "Kurang Baik", Fraction("65.00"), Fraction("76.60")),
     ("D", "Tidak Baik", Fraction("25.00"), Fraction("64.99")),
 )
+
+#: Lower bound of each grade above D, for drawing the thresholds: (("A", 88.31), ("B", 76.61), ("C", 65.0)).
+GRADE_LOWER_BOUNDS = tuple((code, float(low)) for code, _, low, _ in _CATEGORIES[:-1])
 
 
 def _key(name: str) -> str:
@@ -126,9 +129,7 @@ def _canonical(column: Any) -> str:
     key = _key(text)
     if key in _UNSUR_KEYS:
         return _UNSUR_KEYS[key]
-    raise ValueError(
-        f"column {column!r} is not an IKM unsur; use one of {list(UNSUR)} or u1..u9"
-    )
+    raise ValueError(f"column {column!r} is not an IKM unsur; use one of {list(UNSUR)} or u1..u9")
 
 
 def ikm_category(value: float) -> IKMCategory:
@@ -225,7 +226,7 @@ def ikm_score(
 
     sums: dict[str, int] = {}
     counts: dict[str, int] = {}
-    for column, name in zip(responses.columns, names):
+    for column, name in zip(responses.columns, names, strict=True):
         raw = responses[column]
         values = pd.to_numeric(raw, errors="coerce")
         unparsed = raw[values.isna() & raw.notna()]
@@ -240,9 +241,7 @@ def ikm_score(
 
     n = int(responses.notna().any(axis=1).sum())
     n_answers = pd.Series(counts, name="n_answers", dtype="int64")
-    nrr = pd.Series(
-        {u: (sums[u] / counts[u] if counts[u] else math.nan) for u in names}, name="nrr", dtype=float
-    )
+    nrr = pd.Series({u: (sums[u] / counts[u] if counts[u] else math.nan) for u in names}, name="nrr", dtype=float)
     method = (
         f"PermenPANRB 14/2017: NRR = sum / answers per unsur; IKM = sum(NRR x "
         f"{'1/' + str(k) if weight == 'exact' else '0.111'}) x 25, rounded half-up to 2 dp before classifying"
@@ -250,7 +249,16 @@ def ikm_score(
     unanswered = [u for u in names if counts[u] == 0]
     if unanswered:
         return IKMResult(
-            math.nan, math.nan, None, None, nrr, n_answers, n, k, weight, method,
+            math.nan,
+            math.nan,
+            None,
+            None,
+            nrr,
+            n_answers,
+            n,
+            k,
+            weight,
+            method,
             note=f"no answers for unsur {unanswered}: IKM undefined",
         )
 

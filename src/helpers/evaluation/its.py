@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from ._common import Result, check_ci
+from .timeseries import fit_ar1_regression, time_steps
 
 __all__ = [
-    "ITSRateResult",
     "ITSResult",
     "newey_west_maxlags",
-    "segmented_poisson",
     "segmented_regression",
 ]
 
@@ -40,8 +39,9 @@ class ITSResult(Result):
         Observations used, before and from ``start``.
     t0 : float
         Last observed period before ``start`` (centre of the slope term).
-    maxlags : int
-        Newey-West truncation lag.
+    maxlags : None
+        Kept for backward compatibility; always None because no HAC truncation lag is used
+        (the errors are modelled as AR(1), see :func:`segmented_regression`).
     seasonal : int
         Number of sine/cosine pairs in the model.
     method : str
@@ -51,6 +51,11 @@ class ITSResult(Result):
     counterfactual : pandas.Series
         The pre-interruption trend (and seasonality) extended over all
         periods, indexed by time; equal to ``fitted`` before ``start``.
+    rho : float
+        REML estimate of the AR(1) error coefficient per period (NaN for an exact fit).
+    level_df, slope_df : float
+        Kenward-Roger degrees of freedom of the t reference for the level and slope
+        change, floored at 2 (NaN for an exact fit).
     """
 
     level_change: float
@@ -70,11 +75,14 @@ class ITSResult(Result):
     n_pre: int
     n_post: int
     t0: float
-    maxlags: int
+    maxlags: int | None
     seasonal: int
     method: str
     fitted: pd.Series = field(repr=False)
     counterfactual: pd.Series = field(repr=False)
+    rho: float = math.nan
+    level_df: float = math.nan
+    slope_df: float = math.nan
 
     def to_frame(self) -> pd.DataFrame:
         """Return a tidy table of the pre-slope, level and slope change."""
@@ -86,64 +94,12 @@ class ITSResult(Result):
         return pd.DataFrame(rows, columns=["term", "estimate", "se", "ci_low", "ci_high", "p_value"])
 
 
-@dataclass(frozen=True, eq=False)
-class ITSRateResult(Result):
-    """Poisson / quasi-Poisson segmented regression of counts, as rate ratios.
-
-    Attributes
-    ----------
-    level_rr, level_rr_ci_low, level_rr_ci_high, level_p : float
-        Rate ratio of the step at the interruption.
-    slope_rr, slope_rr_ci_low, slope_rr_ci_high, slope_p : float
-        Rate ratio of the change in trend per time unit (NaN if the model
-        has no slope change).
-    pre_trend_rr : float
-        Rate ratio per time unit before the interruption.
-    dispersion : float
-        Pearson dispersion used to scale the errors (1 for plain Poisson).
-    n, n_pre, n_post : int
-        Observations used, before and from ``start``.
-    t0 : float
-        Last observed period before ``start``.
-    seasonal : int
-        Number of sine/cosine pairs.
-    method : str
-        Description of the computation.
-    fitted, counterfactual : pandas.Series
-        Expected counts (with the offset), and the same without the
-        interruption terms, indexed by time.
-    """
-
-    level_rr: float
-    level_rr_ci_low: float
-    level_rr_ci_high: float
-    level_p: float
-    slope_rr: float
-    slope_rr_ci_low: float
-    slope_rr_ci_high: float
-    slope_p: float
-    pre_trend_rr: float
-    dispersion: float
-    n: int
-    n_pre: int
-    n_post: int
-    t0: float
-    seasonal: int
-    method: str
-    fitted: pd.Series = field(repr=False)
-    counterfactual: pd.Series = field(repr=False)
-
-    def to_frame(self) -> pd.DataFrame:
-        """Return a tidy table of the rate ratios."""
-        rows = [
-            ("level_change", self.level_rr, self.level_rr_ci_low, self.level_rr_ci_high, self.level_p),
-            ("slope_change", self.slope_rr, self.slope_rr_ci_low, self.slope_rr_ci_high, self.slope_p),
-        ]
-        return pd.DataFrame(rows, columns=["term", "rate_ratio", "ci_low", "ci_high", "p_value"])
-
-
 def newey_west_maxlags(n: int) -> int:
-    """Newey-West (1994) rule of thumb ``floor(4 (n/100)^(2/9))`` for the HAC lag."""
+    """Newey-West (1994) rule of thumb ``floor(4 (n/100)^(2/9))`` for the HAC lag.
+
+    No longer used by :func:`segmented_regression` (AR(1) errors instead of HAC); kept for
+    callers that still report the setting.
+    """
     return int(math.floor(4.0 * (n / 100.0) ** (2.0 / 9.0)))
 
 
@@ -197,11 +153,17 @@ def _design(t: pd.Series, start: float, t0: float, seasonal: int, period: float,
     return x
 
 
-def _check_segments(data: pd.DataFrame, start: float, n_params: int) -> tuple[int, int, float]:
+def _check_segments(
+    data: pd.DataFrame, start: float, n_params: int, min_each_side: tuple[int, int] = (2, 1)
+) -> tuple[int, int, float]:
     pre = data["t"] < start
     n_pre, n_post = int(pre.sum()), int((~pre).sum())
-    if n_pre < 2 or n_post < 1:
-        raise ValueError(f"need at least two periods before and one from start; got {n_pre} and {n_post}")
+    need_pre, need_post = min_each_side
+    if n_pre < need_pre or n_post < need_post:
+        raise ValueError(
+            f"need at least {need_pre} periods before and {need_post} from start; "
+            f"got {n_pre} before and {n_post} from start"
+        )
     if len(data) <= n_params:
         raise ValueError(f"{len(data)} observations cannot identify {n_params} parameters")
     return n_pre, n_post, float(data.loc[pre, "t"].max())
@@ -216,13 +178,18 @@ def segmented_regression(
     period: float = 12.0,
     ci: float = 0.95,
 ) -> ITSResult:
-    """Fit an interrupted-time-series segmented regression with Newey-West errors.
+    """Fit an interrupted-time-series segmented regression with AR(1) errors.
 
-    Model: ``y = b0 + b1*t + b2*post + b3*(t - t0)*post [+ seasonal terms]``,
-    ``post = (t >= start)``, fitted by OLS; inference uses Newey-West HAC
-    standard errors with Bartlett weights ``1 - j/(maxlags + 1)``, no
-    small-sample correction, and normal (z) quantiles
-    (statsmodels ``cov_type="HAC"``, ``use_correction=False``).
+    Model: ``y = b0 + b1*t + b2*post + b3*(t - t0)*post [+ seasonal terms] + e``,
+    ``post = (t >= start)``, with stationary AR(1) errors ``corr(e_s, e_t) = rho^|s-t|``.
+    ``rho`` is estimated by REML, the coefficients by GLS at that ``rho``, and inference uses
+    the first-order Kenward-Roger covariance with Student t on Kenward-Roger degrees of
+    freedom (:mod:`helpers.evaluation.timeseries` explains the choice). In simulations of
+    24-48 months with AR(1) noise (rho 0 to 0.6), 95% intervals for the level and slope change
+    cover the truth 95-97% of the time (``benchmarks/coverage_its.py``), where the former
+    Newey-West errors with normal quantiles covered 55-85%. The price when the noise is in
+    fact independent: intervals wider than OLS t intervals by 9-22% for the level change and
+    11-50% for the slope change (48 to 24 months).
 
     Parameters
     ----------
@@ -231,11 +198,13 @@ def segmented_regression(
         values are dropped.
     time : array-like
         Period index: equally spaced numbers (1, 2, ...) or a pandas Period
-        series (e.g. monthly ``2024-03``).
+        series (e.g. monthly ``2024-03``). Missing periods are gaps: the error
+        correlation across a gap of g periods is ``rho^g``.
     start : number or Period-like
         First period in which the intervention is in force.
     maxlags : int, optional
-        HAC truncation lag; default :func:`newey_west_maxlags` of n.
+        Ignored. Accepted so that callers written for the former Newey-West version keep
+        working; an AR(1) error model has no truncation lag to choose.
     seasonal : int, default 0
         Number of Fourier pairs ``sin/cos(2*pi*k*t/period)``, k = 1..seasonal
         (Lopez Bernal et al. use 2 pairs with period 12 for monthly data).
@@ -248,6 +217,13 @@ def segmented_regression(
     -------
     ITSResult
 
+    Raises
+    ------
+    ValueError
+        Fewer than 3 periods before or from ``start``, too few periods for the model, or
+        unevenly spaced time. :class:`~helpers.evaluation._common.EstimationRefused`
+        (``constant_outcome``, a ``ValueError``) when the series is constant.
+
     Notes
     -----
     ``t0`` is the last observed period before ``start``, the convention of
@@ -258,160 +234,66 @@ def segmented_regression(
     ``t0``; at the first post period (``t0 + 1`` for consecutive data) the
     gap is ``b2 + b3``. Other texts centre on ``start`` instead (then b2 is
     the gap at the first post period); the two agree when there is no
-    slope change. Newey & West (1987) errors assume consecutive, equally
-    spaced periods: gaps from dropped missing values shorten the lags.
+    slope change.
+
+    A series the model reproduces exactly (no noise) gets zero standard errors and
+    zero-width intervals; ``rho`` and the degrees of freedom are then NaN.
     """
+    del maxlags  # see the docstring: kept for compatibility only
     ci = check_ci(ci)
     data, start_num = _prepare(y, time, start)
     n_params = 4 + 2 * int(seasonal)
-    n_pre, n_post, t0 = _check_segments(data, start_num, n_params)
+    n_pre, n_post, t0 = _check_segments(data, start_num, n_params, min_each_side=(3, 3))
     n = len(data)
-    lags = newey_west_maxlags(n) if maxlags is None else int(maxlags)
-    if lags < 0:
-        raise ValueError("maxlags must be >= 0")
 
     x = _design(data["t"], start_num, t0, int(seasonal), period)
-    fit = sm.OLS(data["y"], x).fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": False})
-    conf = fit.conf_int(alpha=1.0 - ci)
+    fit = fit_ar1_regression(data["y"].to_numpy(), x.to_numpy(), time_steps(data["t"].to_numpy()))
+    cols = list(x.columns)
+    level = fit.inference(cols.index("post"), ci)
+    slope = fit.inference(cols.index("time_since"), ci)
+    pre = fit.inference(cols.index("time"), ci)
 
     cf_x = x.copy()
     cf_x[["post", "time_since"]] = 0.0
     index = pd.Index(data["label"], name="time")
-    fitted = pd.Series(fit.fittedvalues.to_numpy(), index=index, name="fitted")
-    counterfactual = pd.Series(cf_x.to_numpy() @ fit.params.to_numpy(), index=index, name="counterfactual")
+    fitted = pd.Series(x.to_numpy() @ fit.params, index=index, name="fitted")
+    counterfactual = pd.Series(cf_x.to_numpy() @ fit.params, index=index, name="counterfactual")
 
-    params, bse, pvalues = fit.params, fit.bse, fit.pvalues
+    if fit.exact:
+        inference = "exact fit (no residual variation): zero standard errors"
+    else:
+        inference = (
+            f"GLS at the REML rho = {fit.rho:.2f}, Kenward-Roger (first-order) SE, "
+            f"t on {level[5]:.1f} (level) and {slope[5]:.1f} (slope) df, {ci:.0%} CI"
+        )
     return ITSResult(
-        level_change=float(params["post"]),
-        level_se=float(bse["post"]),
-        level_p=float(pvalues["post"]),
-        level_ci_low=float(conf.loc["post", 0]),
-        level_ci_high=float(conf.loc["post", 1]),
-        slope_change=float(params["time_since"]),
-        slope_se=float(bse["time_since"]),
-        slope_p=float(pvalues["time_since"]),
-        slope_ci_low=float(conf.loc["time_since", 0]),
-        slope_ci_high=float(conf.loc["time_since", 1]),
-        pre_slope=float(params["time"]),
-        pre_slope_se=float(bse["time"]),
-        post_slope=float(params["time"] + params["time_since"]),
+        level_change=level[0],
+        level_se=level[1],
+        level_p=level[4],
+        level_ci_low=level[2],
+        level_ci_high=level[3],
+        slope_change=slope[0],
+        slope_se=slope[1],
+        slope_p=slope[4],
+        slope_ci_low=slope[2],
+        slope_ci_high=slope[3],
+        pre_slope=pre[0],
+        pre_slope_se=pre[1],
+        post_slope=pre[0] + slope[0],
         n=n,
         n_pre=n_pre,
         n_post=n_post,
         t0=t0,
-        maxlags=lags,
+        maxlags=None,
         seasonal=int(seasonal),
         method=(
-            f"segmented OLS (Lopez Bernal et al. 2017 parametrisation), Newey-West HAC SE "
-            f"(Bartlett, maxlags={lags}, no small-sample correction), z-based {ci:.0%} CI"
+            "segmented regression (Lopez Bernal et al. 2017 parametrisation) with AR(1) errors: "
+            + inference
             + (f", {seasonal} Fourier pair(s) period {period:g}" if seasonal else "")
         ),
         fitted=fitted,
         counterfactual=counterfactual,
-    )
-
-
-def segmented_poisson(
-    counts: Sequence[float] | pd.Series,
-    time: Sequence[float] | pd.Series,
-    start: Any,
-    exposure: Sequence[float] | pd.Series | None = None,
-    seasonal: int = 0,
-    period: float = 12.0,
-    slope_change: bool = True,
-    quasi: bool = True,
-    ci: float = 0.95,
-) -> ITSRateResult:
-    """Fit a (quasi-)Poisson segmented regression of counts with a log-exposure offset.
-
-    Model: ``log E[count] = log(exposure) + b0 + b1*t + b2*post
-    [+ b3*(t - t0)*post] [+ seasonal terms]``; results are rate ratios
-    ``exp(b)``. With ``quasi=True`` the standard errors are scaled by the
-    Pearson dispersion ``X2 / (n - p)``, as R's ``family=quasipoisson``
-    does; Wald intervals use normal quantiles (as ``Epi::ci.exp``).
-
-    Parameters
-    ----------
-    counts : array-like
-        Event counts per period (e.g. complaints received).
-    time, start, seasonal, period, ci
-        As in :func:`segmented_regression`.
-    exposure : array-like, optional
-        Population or cases at risk per period; its log is the offset.
-    slope_change : bool, default True
-        Include the ``(t - t0)*post`` term. Lopez Bernal et al.'s main model
-        is a step change only (``slope_change=False``).
-    quasi : bool, default True
-        Scale errors for overdispersion.
-
-    Returns
-    -------
-    ITSRateResult
-
-    Notes
-    -----
-    Reproduces the worked example of Lopez Bernal, Cummins & Gasparrini
-    (2017): Sicilian acute coronary events, smoking ban from time 37,
-    ``aces ~ offset(log(stdpop)) + smokban + time + harmonic(month, 2, 12)``
-    with ``family=quasipoisson``. No autocorrelation correction is applied.
-    """
-    ci = check_ci(ci)
-    data, start_num = _prepare(counts, time, start, exposure)
-    if exposure is None:
-        data["exposure"] = 1.0
-    if (data["y"] < 0).any() or not np.allclose(data["y"], np.round(data["y"])):
-        raise ValueError("counts must be non-negative integers")
-    if (data["exposure"] <= 0).any():
-        raise ValueError("exposure must be positive")
-
-    n_params = 3 + int(slope_change) + 2 * int(seasonal)
-    n_pre, n_post, t0 = _check_segments(data, start_num, n_params)
-    x = _design(data["t"], start_num, t0, int(seasonal), period, slope=slope_change)
-    offset = np.log(data["exposure"].to_numpy())
-    model = sm.GLM(data["y"], x, family=sm.families.Poisson(), offset=offset)
-    fit = model.fit(scale="X2" if quasi else None)
-    conf = fit.conf_int(alpha=1.0 - ci)
-
-    def rr(term: str) -> tuple[float, float, float, float]:
-        if term not in fit.params.index:
-            return (math.nan, math.nan, math.nan, math.nan)
-        return (
-            float(np.exp(fit.params[term])),
-            float(np.exp(conf.loc[term, 0])),
-            float(np.exp(conf.loc[term, 1])),
-            float(fit.pvalues[term]),
-        )
-
-    cf_x = x.copy()
-    cf_x[[c for c in ("post", "time_since") if c in cf_x]] = 0.0
-    index = pd.Index(data["label"], name="time")
-    fitted = pd.Series(fit.fittedvalues.to_numpy(), index=index, name="fitted")
-    counterfactual = pd.Series(
-        np.exp(cf_x.to_numpy() @ fit.params.to_numpy() + offset), index=index, name="counterfactual"
-    )
-    level, slope = rr("post"), rr("time_since")
-    return ITSRateResult(
-        level_rr=level[0],
-        level_rr_ci_low=level[1],
-        level_rr_ci_high=level[2],
-        level_p=level[3],
-        slope_rr=slope[0],
-        slope_rr_ci_low=slope[1],
-        slope_rr_ci_high=slope[2],
-        slope_p=slope[3],
-        pre_trend_rr=float(np.exp(fit.params["time"])),
-        dispersion=float(fit.scale),
-        n=len(data),
-        n_pre=n_pre,
-        n_post=n_post,
-        t0=t0,
-        seasonal=int(seasonal),
-        method=(
-            f"{'quasi-' if quasi else ''}Poisson segmented regression with log-exposure offset"
-            + ("" if slope_change else " (step change only)")
-            + (f", {seasonal} Fourier pair(s) period {period:g}" if seasonal else "")
-            + f", Wald {ci:.0%} CI"
-        ),
-        fitted=fitted,
-        counterfactual=counterfactual,
+        rho=fit.rho,
+        level_df=level[5],
+        slope_df=slope[5],
     )

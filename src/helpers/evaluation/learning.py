@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
-from typing import Any, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import optimize, stats
 
-from ._common import RowResult, TableResult, check_ci, dummies, require_columns, t_interval
+from ._common import (
+    RowResult,
+    check_ci,
+    t_interval,
+)
 
 __all__ = [
-    "MethodDifferences",
     "PairedEffect",
     "dz_confidence_interval",
-    "method_differences",
     "paired_effect",
 ]
 
@@ -188,8 +189,26 @@ def paired_effect(
     )
     if n < 2:
         return PairedEffect(
-            n, mean_pre, mean_post, mean_diff, nan, nan, nan, nan, nan, nan, nan, nan,
-            nan, nan, nan, nan, nan, gain, method, note="fewer than two complete pairs",
+            n,
+            mean_pre,
+            mean_post,
+            mean_diff,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            gain,
+            method,
+            note="fewer than two complete pairs",
         )
 
     notes = []
@@ -251,194 +270,3 @@ def paired_effect(
         method=method,
         note="; ".join(notes),
     )
-
-
-@dataclass(frozen=True, eq=False)
-class MethodDifferences(TableResult):
-    """OLS comparison of an outcome across groups with cluster-robust errors.
-
-    Attributes
-    ----------
-    n : int
-        Rows used after dropping rows with a missing value.
-    n_clusters : int
-        Distinct clusters among those rows.
-    n_dropped : int
-        Rows dropped for missing values.
-    reference : object
-        The reference group (absorbed in the intercept).
-    df_inference : int
-        Degrees of freedom of the t reference distribution (clusters - 1).
-    method : str
-        Description of the computation.
-    table : pandas.DataFrame
-        One row per coefficient, see :func:`method_differences`.
-    note : str
-        Caveats (e.g. few clusters).
-    """
-
-    n: int
-    n_clusters: int
-    n_dropped: int
-    reference: Any
-    df_inference: int
-    method: str
-    table: pd.DataFrame = field(repr=False)
-    note: str = ""
-
-
-def _design(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """Numeric and boolean columns as is; anything else dummy-coded."""
-    parts = []
-    for column in columns:
-        series = df[column]
-        if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
-            parts.append(series.astype(float).rename(column))
-        else:
-            parts.append(dummies(series, column)[0])
-    return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=df.index)
-
-
-def method_differences(
-    df: pd.DataFrame,
-    outcome: str,
-    group: str,
-    cluster: str,
-    covariates: Sequence[str] = (),
-    reference: Any = None,
-    ci: float = 0.95,
-) -> MethodDifferences:
-    """Compare an outcome (e.g. learning gain) across training methods.
-
-    Fits ``outcome ~ 1 + C(group) + covariates`` by OLS with cluster-robust
-    (CR1) standard errors by ``cluster`` (the programme) and Student-t
-    inference on ``clusters - 1`` degrees of freedom, as in statsmodels'
-    ``cov_type="cluster", use_t=True``.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        One row per participant.
-    outcome : str
-        Numeric outcome column, e.g. post - pre or a normalised gain.
-    group : str
-        Categorical column (method or delivery); dummy-coded.
-    cluster : str
-        Cluster identifier, normally the programme.
-    covariates : sequence of str, optional
-        Extra adjustment columns; non-numeric ones are dummy-coded.
-    reference : optional
-        Reference level of ``group``; default the first in sorted order.
-    ci : float, default 0.95
-        Confidence level.
-
-    Returns
-    -------
-    MethodDifferences
-        ``to_frame()`` columns: ``term``, ``coefficient``, ``se``,
-        ``ci_low``, ``ci_high``, ``p_value``, ``n``, ``n_clusters``.
-
-    Notes
-    -----
-    Rows with a missing value in any used column are dropped *before* the
-    model is built: statsmodels does not re-align cluster ``groups`` with
-    rows that a formula silently drops, which would mis-assign clusters.
-    Cluster-robust errors are unreliable with few clusters (roughly < 20;
-    Cameron & Miller, 2015, J. Human Resources 50:317-372); the ``note``
-    says so. With a single cluster no standard error is computed.
-    """
-    ci = check_ci(ci)
-    used = [outcome, group, cluster, *covariates]
-    require_columns(df, used, "method_differences")
-    data = df.loc[:, list(dict.fromkeys(used))].dropna()
-    n_dropped = int(len(df) - len(data))
-    if not pd.api.types.is_numeric_dtype(data[outcome]):
-        raise TypeError(f"outcome {outcome!r} must be numeric")
-    if data[group].nunique() < 2:
-        raise ValueError(f"group {group!r} needs at least two levels after dropping missing rows")
-
-    group_x, reference = dummies(data[group], group, reference)
-    x = pd.concat([pd.Series(1.0, index=data.index, name="Intercept"), group_x, _design(data, covariates)], axis=1)
-    if np.linalg.matrix_rank(x.to_numpy()) < x.shape[1]:
-        raise ValueError("design matrix is rank deficient (a covariate is constant or collinear with group)")
-    y = data[outcome].astype(float)
-    clusters = pd.factorize(data[cluster])[0]
-    n_clusters = int(clusters.max() + 1)
-
-    notes = []
-    if n_clusters >= 2:
-        fit = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": clusters}, use_t=True)
-        conf = fit.conf_int(alpha=1.0 - ci)
-        se, p, low, high = fit.bse, fit.pvalues, conf[0], conf[1]
-        df_inf = n_clusters - 1
-        if n_clusters < 20:
-            notes.append(f"only {n_clusters} clusters: cluster-robust standard errors may be too small")
-    else:
-        fit = sm.OLS(y, x).fit()
-        se = p = low = high = pd.Series(math.nan, index=x.columns)
-        df_inf = 0
-        notes.append("a single cluster: no cluster-robust standard errors")
-
-    table = pd.DataFrame(
-        {
-            "term": x.columns,
-            "coefficient": fit.params.to_numpy(),
-            "se": np.asarray(se, dtype=float),
-            "ci_low": np.asarray(low, dtype=float),
-            "ci_high": np.asarray(high, dtype=float),
-            "p_value": np.asarray(p, dtype=float),
-            "n": len(data),
-            "n_clusters": n_clusters,
-        }
-    )
-    return MethodDifferences(
-        n=int(len(data)),
-        n_clusters=n_clusters,
-        n_dropped=n_dropped,
-        reference=reference,
-        df_inference=df_inf,
-        method=f"OLS, cluster-robust (CR1) SE by {cluster!r}, t on clusters-1 df",
-        table=table,
-        note="; ".join(notes),
-    )
-
-
-@dataclass(frozen=True, eq=False)
-class ClusteredMean(RowResult):
-    """A mean with a cluster-robust (CR1) standard error and a t interval on clusters - 1 df."""
-
-    mean: float
-    se: float
-    ci_low: float
-    ci_high: float
-    n: int
-    n_clusters: int
-    method: str
-    note: str = ""
-
-
-def clustered_mean(values, clusters, ci: float = 0.95) -> ClusteredMean:
-    """Mean of ``values`` with its standard error allowing for correlation within ``clusters``.
-
-    Participants trained in the same programme share an instructor, a cohort and a test, so
-    their gains are not independent; ``sd / sqrt(n)`` would understate the uncertainty of a
-    region's mean gain. CR1 variance of the intercept-only OLS:
-    ``G/(G-1) * (N-1)/(N-1) * sum_g (sum_i e_ig)^2 / N^2`` (the (N-1)/(N-k) factor is 1 for k = 1),
-    with Student-t on G - 1 df (Cameron & Miller 2015). With one cluster the SE is NaN.
-    """
-    ci = check_ci(ci)
-    frame = pd.DataFrame({"y": np.asarray(values, dtype=float), "g": np.asarray(clusters)}).dropna()
-    n = len(frame)
-    g = int(frame["g"].nunique())
-    if n == 0:
-        return ClusteredMean(math.nan, math.nan, math.nan, math.nan, 0, 0, "mean, CR1 SE", "no values")
-    mean = float(frame["y"].mean())
-    if g < 2:
-        return ClusteredMean(mean, math.nan, math.nan, math.nan, n, g, "mean, CR1 SE", "one cluster: no SE")
-    sums = (frame["y"] - mean).groupby(frame["g"]).sum()
-    var = g / (g - 1) * float((sums ** 2).sum()) / n ** 2
-    se = math.sqrt(var)
-    half = stats.t.ppf(0.5 + ci / 2, g - 1) * se
-    note = f"only {g} clusters: the standard error is imprecise" if g < 20 else ""
-    return ClusteredMean(mean, se, mean - half, mean + half, n, g,
-                         "mean, CR1 cluster-robust SE, t on clusters-1 df", note)

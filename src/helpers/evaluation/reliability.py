@@ -142,9 +142,7 @@ def cronbach_alpha(
         cov = data.cov(ddof=1).to_numpy()
         method = "Cronbach's alpha (pairwise covariances), Feldt CI with smallest pairwise n"
 
-    empty_table = pd.DataFrame(
-        {"item": names, "item_total_r": math.nan, "alpha_if_deleted": math.nan}
-    )
+    empty_table = pd.DataFrame({"item": names, "item_total_r": math.nan, "alpha_if_deleted": math.nan})
     note = ""
     if k < 2:
         note = "fewer than two items"

@@ -1,0 +1,17 @@
+"""Seeded generator of the synthetic sample dataset, in the raw contract format.
+
+The data is invented. Effects are planted on purpose so that tests can check that the analyses
+recover them; they are listed in ``dataset.yml``. A handful of rows break the contract on
+purpose so that every run exercises quarantine, and participants carry names and 18-digit NIPs
+so that every run exercises pseudonymisation.
+
+Modules
+-------
+catalogue  regions, programmes, planted effects, names and texts (data only)
+generator  draws the rows and writes the dataset folder
+"""
+
+from .catalogue import DEFAULT_SEED, GAIN_BY_METHOD, REGIONS, SERVICE_SERIES
+from .generator import dataset_yaml, generate, write_dataset
+
+__all__ = ["DEFAULT_SEED", "GAIN_BY_METHOD", "REGIONS", "SERVICE_SERIES", "dataset_yaml", "generate", "write_dataset"]

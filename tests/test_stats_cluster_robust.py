@@ -1,0 +1,278 @@
+"""Small-sample cluster-robust inference (CR2, Bell-McCaffrey df) and clustered proportions.
+
+Independent references: Stata's published ``reg y x, cluster()``, ``vce(robust)`` and
+``vce(hc2)`` standard errors for the deterministic data set in the test suite of Kolesár's
+``dfadjust`` R package (tests/testthat/test_clustervar.R); statsmodels for CR0/CR1; a CR2 and
+Bell-McCaffrey df written out below with full n x n hat matrices and ``scipy.linalg.sqrtm``
+(``hand_cr2``); closed forms for balanced designs (the unbiased two-sample variance of cluster
+means and its Satterthwaite df); the Wilson (1927) interval written out; seeded simulations.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+import statsmodels.api as sm
+from scipy import linalg, special, stats
+
+from helpers.evaluation import ClusteredProportion, clustered_proportion
+from helpers.evaluation.cluster_robust import cluster_robust, ols_cluster_robust
+
+
+def hand_cr2(xw: np.ndarray, resid: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """CR2 covariance and Bell-McCaffrey df, written out with n x n matrices.
+
+    Bell & McCaffrey (2002) / Pustejovsky & Tipton (2018): H = Xw (Xw'Xw)^-1 Xw',
+    A_g = (I - H_gg)^(-1/2) by ``scipy.linalg.sqrtm`` and ``numpy.linalg.inv``,
+    V = M sum_g Xw_g' A_g r_g r_g' A_g Xw_g M. For coefficient j with c = e_j, the n x G matrix
+    Gm has column g = (I - H)[:, g] A_g Xw_g M c, and df = tr(Gm'Gm)^2 / tr((Gm'Gm)^2)
+    (Imbens & Kolesar 2016, eq. for K_BM). Requires every I - H_gg to be invertible.
+    """
+    n, k = xw.shape
+    m = np.linalg.inv(xw.T @ xw)
+    h = xw @ m @ xw.T
+    resid_maker = np.eye(n) - h
+    labels = list(dict.fromkeys(groups.tolist()))
+    adjust = {}
+    meat = np.zeros((k, k))
+    for g in labels:
+        idx = np.flatnonzero(groups == g)
+        a = np.linalg.inv(np.real(linalg.sqrtm(np.eye(idx.size) - h[np.ix_(idx, idx)])))
+        adjust[g] = (idx, a)
+        s = xw[idx].T @ a @ resid[idx]
+        meat += np.outer(s, s)
+    vcov = m @ meat @ m
+    df = np.empty(k)
+    for j in range(k):
+        c = np.eye(k)[j]
+        cols = [resid_maker[:, idx] @ (a @ (xw[idx] @ m @ c)) for idx, a in adjust.values()]
+        gg = np.column_stack(cols).T @ np.column_stack(cols)
+        df[j] = np.trace(gg) ** 2 / np.trace(gg @ gg)
+    return vcov, df
+
+
+# Kolesar's dfadjust test data (tests/testthat/test_clustervar.R): R recycles the 10 cluster
+# labels over the 20 rows. Stata 15: reg y x, cluster(clusters) / reg y x, r / reg y x, vce(hc2).
+DT_Y = np.r_[np.cos(np.arange(0, 10)), np.tan(np.arange(1, 11))]
+DT_X = np.column_stack([np.ones(20), np.r_[np.sin(np.arange(1, 11)), np.sin(np.arange(2, 12))]])
+DT_CLUSTERS = np.tile([2, 1, 3, 2, 2, 3, 3, 1, 1, 2], 2)
+
+
+def test_cr1_reproduces_stata_cluster_standard_errors():
+    """Published (Stata, quoted in dfadjust's tests): b = (-0.4456202905, 0.3241183110),
+    CR1 SE (0.4827602183, 0.1814501834)."""
+    beta, fit = ols_cluster_robust(DT_Y, DT_X, DT_CLUSTERS, kind="CR1")
+    assert beta == pytest.approx([-0.4456202905, 0.3241183110], abs=1e-9)
+    assert fit.se == pytest.approx([0.4827602183, 0.1814501834], abs=1e-9)
+    assert list(fit.df) == [2.0, 2.0] and fit.n_clusters == 3
+
+
+def test_cr2_with_one_row_per_cluster_is_statas_hc2():
+    """Published (Stata ``vce(hc2)``): SE (0.4227339762, 0.4421048122); ``vce(robust)`` = CR1 with
+    singletons: (0.4278077455, 0.4392155956)."""
+    _, cr2 = ols_cluster_robust(DT_Y, DT_X, np.arange(20), kind="CR2")
+    assert cr2.se == pytest.approx([0.4227339762, 0.4421048122], abs=1e-9)
+    _, cr1 = ols_cluster_robust(DT_Y, DT_X, np.arange(20), kind="CR1")
+    assert cr1.se == pytest.approx([0.4278077455, 0.4392155956], abs=1e-9)
+
+
+def test_cr2_and_bm_df_match_the_hand_written_version_on_an_unbalanced_design():
+    """Reference: ``hand_cr2`` (n x n matrices, scipy's sqrtm) on clusters of 3-25 rows and a
+    design with a cluster-level dummy, a within-cluster dummy and a continuous covariate."""
+    rng = np.random.default_rng(3)
+    sizes = rng.integers(3, 26, 9)
+    groups = np.repeat(np.arange(9), sizes)
+    n = groups.size
+    x = np.column_stack([np.ones(n), (groups % 3 == 0).astype(float), rng.random(n) < 0.4, rng.normal(size=n)])
+    y = x @ [1.0, 0.5, -0.3, 0.2] + rng.normal(0, 1, 9)[groups] + rng.normal(size=n)
+    beta, fit = ols_cluster_robust(y, x, groups, kind="CR2")
+    vcov, df = hand_cr2(x, y - x @ beta, groups)
+    assert fit.vcov == pytest.approx(vcov, rel=1e-9, abs=1e-14)
+    assert fit.df == pytest.approx(df, rel=1e-9)
+    assert np.all(fit.df <= 8 + 1e-9)  # never more than G - 1
+    assert fit.contrast_df(np.array([0, 1.0, 0, 0])) == pytest.approx(df[1], rel=1e-12)
+
+
+def test_cr2_is_unbiased_under_independent_equal_variance_errors():
+    """Bell & McCaffrey (2002): with y = Xb + e, e ~ (0, I), E[c'V_CR2 c] = c'(X'X)^-1 c exactly.
+
+    c'V c = e'(I-H) [sum_g q_g q_g'] (I-H) e, so its expectation is sum_g q_g'(I-H)q_g, computed
+    here with the adjustment matrices of ``hand_cr2``'s construction.
+    """
+    rng = np.random.default_rng(5)
+    groups = np.repeat(np.arange(6), [4, 9, 2, 7, 5, 12])
+    n = groups.size
+    x = np.column_stack([np.ones(n), (groups < 2).astype(float), rng.normal(size=n)])
+    m = np.linalg.inv(x.T @ x)
+    h = x @ m @ x.T
+    for c in (np.array([0, 1.0, 0]), np.array([0, 0, 1.0]), np.array([1.0, 1.0, 0])):
+        expectation = 0.0
+        for g in range(6):
+            idx = np.flatnonzero(groups == g)
+            a = np.linalg.inv(np.real(linalg.sqrtm(np.eye(idx.size) - h[np.ix_(idx, idx)])))
+            q = np.zeros(n)
+            q[idx] = a @ x[idx] @ m @ c
+            expectation += q @ (np.eye(n) - h) @ q
+        assert expectation == pytest.approx(c @ m @ c, rel=1e-10)
+
+
+def test_cluster_level_two_group_contrast_has_the_welch_closed_form():
+    """Balanced clusters of m rows, treatment constant within cluster: CR2 of the difference is
+    s1^2/G1 + s0^2/G0 of the cluster means, and the BM df under the working model is
+    (1/G1 + 1/G0)^2 / (1/(G1^2 (G1-1)) + 1/(G0^2 (G0-1))) (Satterthwaite with equal variances).
+    The intercept (control mean) gets s0^2/G0 on G0 - 1 df.
+    """
+    rng = np.random.default_rng(11)
+    g1, g0, m = 2, 4, 7
+    groups = np.repeat(np.arange(g1 + g0), m)
+    d = (groups < g1).astype(float)
+    y = 3 + d + rng.normal(0, 1, g1 + g0)[groups] + rng.normal(size=groups.size)
+    _, fit = ols_cluster_robust(y, np.column_stack([np.ones_like(d), d]), groups, kind="CR2")
+    means = np.array([y[groups == g].mean() for g in range(g1 + g0)])
+    v1, v0 = means[:g1].var(ddof=1) / g1, means[g1:].var(ddof=1) / g0
+    assert fit.vcov[1, 1] == pytest.approx(v1 + v0, rel=1e-10)
+    assert fit.vcov[0, 0] == pytest.approx(v0, rel=1e-10)
+    welch_df = (1 / g1 + 1 / g0) ** 2 / (1 / (g1**2 * (g1 - 1)) + 1 / (g0**2 * (g0 - 1)))
+    assert fit.df[1] == pytest.approx(welch_df, rel=1e-10)
+    assert fit.df[0] == pytest.approx(g0 - 1, rel=1e-10)
+
+
+def test_cr0_and_cr1_match_statsmodels():
+    """Reference: statsmodels OLS ``cov_type="cluster"`` with and without its small-sample correction."""
+    rng = np.random.default_rng(8)
+    groups = rng.integers(0, 7, 120)
+    x = sm.add_constant(rng.normal(size=(120, 2)))
+    y = x @ [1, 2, -1] + rng.normal(size=7)[groups] + rng.normal(size=120)
+    for kind, correction in (("CR1", True), ("CR0", False)):
+        ref = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": groups, "use_correction": correction})
+        _, fit = ols_cluster_robust(y, x, groups, kind=kind)
+        assert fit.vcov == pytest.approx(ref.cov_params(), rel=1e-10)
+        assert list(fit.df) == [6.0, 6.0, 6.0]
+
+
+def test_cluster_fixed_effects_use_the_pseudo_inverse():
+    """With a dummy per cluster, I - H_gg is singular (dfadjust's "noninvertible" case); the
+    symmetric pseudo-inverse square root keeps the within-cluster slope finite. Reference: the
+    same regression after demeaning y and x within clusters (Frisch-Waugh), whose CR2 slope SE
+    is identical because the adjustment acts on the within-cluster projection only."""
+    rng = np.random.default_rng(4)
+    groups = np.repeat(np.arange(6), 8)
+    x1 = rng.normal(size=48)
+    y = 0.5 * x1 + rng.normal(size=6)[groups] + rng.normal(size=48)
+    fe = (groups[:, None] == np.arange(6)).astype(float)
+    beta, fit = ols_cluster_robust(y, np.column_stack([x1, fe]), groups, kind="CR2")
+    assert np.isfinite(fit.se[0]) and fit.se[0] > 0
+
+    def demean(v):
+        return v - np.array([v[groups == g].mean() for g in range(6)])[groups]
+
+    beta_w, fit_w = ols_cluster_robust(demean(y), demean(x1)[:, None], groups, kind="CR2")
+    assert beta[0] == pytest.approx(beta_w[0], rel=1e-10)
+    # Same residuals; the FE model's hat block adds the cluster-mean projection, whose
+    # pseudo-inverse part vanishes on the (mean-zero) within residuals.
+    assert fit.se[0] == pytest.approx(fit_w.se[0], rel=1e-8)
+
+
+def test_cluster_robust_needs_two_clusters_and_a_known_kind():
+    with pytest.raises(ValueError, match="two clusters"):
+        cluster_robust(np.ones((5, 1)), np.arange(5.0), np.zeros(5))
+    with pytest.raises(ValueError, match="kind"):
+        cluster_robust(np.ones((5, 1)), np.arange(5.0), np.arange(5), kind="CR9")
+
+
+# --- clustered_proportion -------------------------------------------------------------------
+
+
+def _wilson(p: float, n: float, crit: float) -> tuple[float, float]:
+    """Wilson (1927) written out: (p + c^2/2n +- c sqrt(p(1-p)/n + c^2/4n^2)) / (1 + c^2/n)."""
+    centre = p + crit**2 / (2 * n)
+    half = crit * math.sqrt(p * (1 - p) / n + crit**2 / (4 * n**2))
+    return (centre - half) / (1 + crit**2 / n), (centre + half) / (1 + crit**2 / n)
+
+
+def test_one_row_per_person_gives_the_plain_wilson_interval():
+    """Reference: ``_wilson`` with z = 1.959964 for 7 of 20."""
+    y = [1] * 7 + [0] * 13
+    r = clustered_proportion(y, list(range(20)))
+    assert isinstance(r, ClusteredProportion)
+    assert (r.ci_low, r.ci_high) == pytest.approx(_wilson(0.35, 20, stats.norm.ppf(0.975)), abs=1e-12)
+    assert r.design_effect == 1.0 and r.n_effective == 20 and r.n_clusters == 20 and r.df == math.inf
+
+
+def test_repeated_rows_widen_the_interval_by_the_design_effect_worked_by_hand():
+    """Worked example: 6 people, 12 rows (7 successes); p = 7/12; cluster residual sums
+    y_g - p m_g; v = G/(G-1) sum (.)^2 / n^2; deff = v / (p(1-p)/n); Wilson with n/deff and t_5."""
+    people = ["a", "a", "a", "b", "b", "c", "d", "d", "e", "e", "e", "f"]
+    y = [1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0, 0]
+    r = clustered_proportion(y, people)
+    p, n = 7 / 12, 12
+    sums = {"a": (3, 3), "b": (0, 2), "c": (1, 1), "d": (1, 2), "e": (2, 3), "f": (0, 1)}
+    v = 6 / 5 * sum((k - p * m) ** 2 for k, m in sums.values()) / n**2
+    deff = v / (p * (1 - p) / n)
+    assert deff > 1
+    assert r.design_effect == pytest.approx(deff)
+    assert r.n_effective == pytest.approx(n / deff)
+    assert (r.ci_low, r.ci_high) == pytest.approx(_wilson(p, n / deff, stats.t.ppf(0.975, 5)), abs=1e-12)
+    assert (r.successes, r.n, r.n_clusters, r.df) == (7, 12, 6, 5.0)
+    wider = _wilson(p, n, stats.norm.ppf(0.975))
+    assert r.ci_high - r.ci_low > wider[1] - wider[0]
+
+
+def test_all_or_no_successes_use_the_largest_design_effect():
+    """p = 0 or 1 leaves no residual; the effective n is n^2 / sum m_g^2 (rows of a person identical):
+    here 3 people with 3, 2, 1 rows: 36 / 14. The interval still touches 0 (or 1)."""
+    people = [1, 1, 1, 2, 2, 3]
+    r0 = clustered_proportion([0] * 6, people)
+    r1 = clustered_proportion([True] * 6, people)
+    n_eff = 36 / 14
+    crit = stats.t.ppf(0.975, 2)
+    assert r0.n_effective == pytest.approx(n_eff) and r0.ci_low == 0.0
+    assert r0.ci_high == pytest.approx(_wilson(0.0, n_eff, crit)[1])
+    assert r1.ci_high == 1.0 and r1.ci_low == pytest.approx(_wilson(1.0, n_eff, crit)[0])
+    assert "maximum" in r0.note
+
+
+def test_clustered_proportion_edge_cases():
+    """Reference: definitions. No rows: undefined; one person: effective n = 1; bad values: error."""
+    empty = clustered_proportion([], [])
+    assert empty.n == 0 and math.isnan(empty.proportion)
+    one = clustered_proportion([1, 0, 1], ["x", "x", "x"])
+    assert one.n_effective == pytest.approx(1.0) and one.n_clusters == 1
+    assert (one.ci_low, one.ci_high) == pytest.approx(_wilson(2 / 3, 1.0, stats.norm.ppf(0.975)))
+    missing = clustered_proportion([1, None, 0, 1], [1, 1, 2, 3])
+    assert missing.n == 3
+    with pytest.raises(ValueError, match="0/1"):
+        clustered_proportion([1, 2], [1, 2])
+
+
+@pytest.mark.parametrize("share", [0.3, 0.85])
+def test_clustered_proportion_covers_in_simulated_enrolments(share):
+    """Seeded simulation: 80 people with 1-3 enrolments each, a person effect of SD 2 on the logit
+    scale (strong within-person correlation), marginal completion share 0.3 or 0.85. The 95% interval
+    must cover the marginal share >= 91% of 400 draws; Wilson on the rows covers clearly less."""
+    rng = np.random.default_rng(2025 if share == 0.3 else 2026)
+    gh_x, gh_w = np.polynomial.hermite_e.hermegauss(60)
+    intercept = _solve_intercept(share, 2.0, gh_x, gh_w / gh_w.sum())
+    start = time.perf_counter()
+    hits = naive = 0
+    reps = 400
+    for _ in range(reps):
+        m = rng.integers(1, 4, 80)
+        person = np.repeat(np.arange(80), m)
+        y = rng.random(person.size) < special.expit(intercept + rng.normal(0, 2.0, 80))[person]
+        r = clustered_proportion(y, person)
+        hits += r.ci_low <= share <= r.ci_high
+        lo, hi = _wilson(y.mean(), y.size, stats.norm.ppf(0.975))
+        naive += lo <= share <= hi
+    assert hits / reps >= 0.91
+    assert naive < hits
+    assert time.perf_counter() - start < 15
+
+
+def _solve_intercept(share, sigma, gh_x, gh_w):
+    from scipy import optimize
+
+    return optimize.brentq(lambda a: np.sum(gh_w * special.expit(a + sigma * gh_x)) - share, -20, 20)
