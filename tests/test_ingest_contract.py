@@ -230,3 +230,22 @@ def test_manifest_records_inputs_counts_and_skipped_blank_rows(tmp_path):
     assert manifest["tables"]["enrollments"] == {"read": 5, "accepted": 4, "quarantined": 1}
     assert manifest["blank_rows_skipped"] == {"enrollments": 2}
     assert {"table": "enrollments", "column": "(row)", "rule": "field-count", "rows": 1} in manifest["problems_by_rule"]
+
+
+def test_skm_unsur_naming_one_unsur_twice_stops_the_run(tmp_path):
+    import shutil
+
+    import yaml
+
+    from helpers.errors import DataContractError
+    from helpers.ingest.dataset_spec import load_dataset_spec
+
+    from .conftest import SAMPLE_RAW
+
+    folder = tmp_path / "ds"
+    shutil.copytree(SAMPLE_RAW, folder)
+    spec = yaml.safe_load((folder / "dataset.yml").read_text(encoding="utf-8"))
+    spec["skm_unsur"]["u5"] = "persyaratan"
+    (folder / "dataset.yml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(DataContractError, match="u1 and u5 both name the unsur"):
+        load_dataset_spec(folder)

@@ -14,6 +14,7 @@ import math
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 import statsmodels.api as sm
 from scipy import linalg, special, stats
@@ -276,3 +277,27 @@ def _solve_intercept(share, sigma, gh_x, gh_w):
     from scipy import optimize
 
     return optimize.brentq(lambda a: np.sum(gh_w * special.expit(a + sigma * gh_x)) - share, -20, 20)
+
+
+def test_support_association_matches_ols_and_uses_cr2_bell_mccaffrey():
+    """Reference: statsmodels OLS for the coefficients (a second implementation); the standard
+    errors are the CR2 of ``cluster_robust`` (checked against Stata and a hand-written CR2 above),
+    and each interval is estimate +- t(df_BM) x se."""
+    from helpers.evaluation import support_association
+
+    rng = np.random.default_rng(7)
+    people = np.repeat(np.arange(40), 3)
+    support = np.repeat(rng.normal(3.4, 0.9, 40), 3)
+    colleague = rng.normal(3.6, 0.8, len(people))
+    outcome = 1.8 + 0.4 * support + np.repeat(rng.normal(0, 0.4, 40), 3) + rng.normal(0, 0.6, len(people))
+    df = pd.DataFrame({"y": outcome, "s": support, "c": colleague, "p": people})
+    res = support_association(df, outcome="y", predictors=["s", "c"], cluster="p")
+    table = res.to_frame().set_index("term")
+    ols = sm.OLS(df["y"], sm.add_constant(df[["s", "c"]])).fit()
+    assert table.loc["s", "coefficient"] == pytest.approx(ols.params["s"], rel=1e-10)
+    assert table.loc["c", "coefficient"] == pytest.approx(ols.params["c"], rel=1e-10)
+    row = table.loc["s"]
+    assert 1 < row["df"] <= 39
+    half = stats.t.ppf(0.975, row["df"]) * row["se"]
+    assert row["ci_high"] - row["ci_low"] == pytest.approx(2 * half, rel=1e-10)
+    assert "CR2" in res.method

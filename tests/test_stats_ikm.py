@@ -404,3 +404,14 @@ def test_krejcie_morgan_never_exceeds_population_or_384(population):
 def test_krejcie_morgan_rejects_non_positive_or_fractional_population(bad):
     with pytest.raises(ValueError):
         krejcie_morgan(bad)
+
+
+def test_one_unsur_under_two_names_is_refused():
+    """PermenPANRB 14/2017 weighs each unsur once: the same unsur under two headers, or a u-code
+    beside unsur names (codes are numbered differently by different exports), is refused."""
+    same = pd.DataFrame({"Persyaratan": [3, 4], "persyaratan ": [3, 3]})
+    with pytest.raises(ValueError, match="one unsur under two column names"):
+        ikm_score(same)
+    mixed = pd.DataFrame({"u1": [3, 4], "Persyaratan": [3, 3]})
+    with pytest.raises(ValueError, match="mix u-codes and unsur names"):
+        ikm_score(mixed)

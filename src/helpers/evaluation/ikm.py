@@ -218,7 +218,13 @@ def ikm_score(
         raise ValueError("responses has no unsur columns")
     names = [_canonical(c) for c in responses.columns]
     if len(set(names)) != len(names):
-        raise ValueError(f"duplicated unsur columns: {list(responses.columns)}")
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(f"one unsur under two column names: {twice} (columns: {list(responses.columns)})")
+    coded = [_CODE.match(n) is not None for n in names]
+    if any(coded) and not all(coded):
+        # u-codes are numbered differently by different exports (dataset.yml skm_unsur says which
+        # is which), so a code and a name may be the same unsur counted twice.
+        raise ValueError("columns mix u-codes and unsur names; map the codes to names first (dataset.yml skm_unsur)")
     k = len(names)
     if weight == "printed" and k != 9:
         raise ValueError(f"the printed weight 0.111 applies to nine unsur, not {k}")

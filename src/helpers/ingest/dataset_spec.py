@@ -7,6 +7,7 @@ Everything that can be checked without opening a data file is checked here, so t
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,7 +141,7 @@ def load_dataset_spec(dataset_dir: Path) -> DatasetSpec:
         period_end=end,
         regions=regions,
         files=files,
-        skm_unsur={str(k): str(v) for k, v in (raw.get("skm_unsur") or {}).items()},
+        skm_unsur=_skm_unsur(raw.get("skm_unsur"), where),
         pseudonym_key=None if declared_key is None else str(declared_key),
         likert=likert,
         planted_effects=tuple(raw.get("planted_effects") or ()),
@@ -290,3 +291,21 @@ def _analysis(raw, where: str) -> dict:
     if not isinstance(raw, dict):
         raise DataContractError(where, "analysis", "analysis must be a mapping of settings (see docs/architecture.md)")
     return dict(raw)
+
+
+def _skm_unsur(raw, where: str) -> dict[str, str]:
+    """The SKM questionnaire's u-codes and the unsur each stands for; one unsur under two codes
+    would be counted twice in the IKM, so it stops the run."""
+    mapping = {str(k): str(v) for k, v in (raw or {}).items()}
+    seen: dict[str, str] = {}
+    for code, name in mapping.items():
+        key = re.sub(r"[^a-z0-9]", "", name.lower())
+        if key in seen:
+            raise DataContractError(
+                where,
+                "skm_unsur",
+                f"skm_unsur: {seen[key]} and {code} both name the unsur "
+                f"'{name}'; each unsur is counted once in the IKM (PermenPANRB 14/2017)",
+            )
+        seen[key] = code
+    return mapping
