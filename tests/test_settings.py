@@ -55,9 +55,10 @@ def test_dataset_override_reaches_the_report(sample_data):
     assert report.settings["results.its_min_months_each_side"] == 30
     assert not report.sections["results"].results["its"]
     assert any(f.key == "results.its_skipped" for f in report.sections["results"].findings)
-    assert not any(i.id.startswith("results.its.") for i in report.indicators)
+    its = [i for i in report.indicators if i.id.startswith("results.its.")]
+    assert its and all(i.status == "refused" and i.estimate is None and i.notes == ("too_few_months",) for i in its)
     default = build_region_report(sample_data, "salatiga")
-    assert any(i.id.startswith("results.its.") for i in default.indicators)
+    assert any(i.id.startswith("results.its.") and i.status == "ok" for i in default.indicators)
 
 
 def test_check_refuses_a_misspelt_setting_before_reading_data(tmp_path, capsys):

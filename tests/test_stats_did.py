@@ -184,6 +184,12 @@ def _difference_series(df):
     return (wide["trained"] - wide["comparison"]).to_numpy(), post, wide.index.to_numpy(float)
 
 
+def _did_design(post, t):
+    """Intercept, post, and the post-period trend centred on its mean (written out independently)."""
+    since = np.where(post == 1, t - t[post == 1].min(), 0.0)
+    return np.column_stack([np.ones_like(post), post, np.where(post == 1, since - since[post == 1].mean(), 0.0)])
+
+
 def test_difference_series_did_matches_reml_gls_and_kenward_roger_by_hand():
     """Reference: on the treated-minus-comparison series, the full-matrix REML likelihood is maximal at
     the reported rho; statsmodels GLS with sigma = R(rho) gives the estimate; the first-order
@@ -192,7 +198,7 @@ def test_difference_series_did_matches_reml_gls_and_kenward_roger_by_hand():
     df = _two_unit_panel(phi=0.5)
     res = difference_series_did(df, "y", "unit", "period", "treated", "post", maxlags=3)
     d, post, t = _difference_series(df)
-    x = np.column_stack([np.ones_like(post), post])
+    x = _did_design(post, t)
     grid = np.linspace(-0.99, 0.99, 199)
     assert _reml_loglik(res.rho, d, x, t) >= max(_reml_loglik(g, d, x, t) for g in grid) - 1e-9
     gls = sm.GLS(d, x, sigma=_corr(t, res.rho)).fit()
@@ -208,8 +214,9 @@ def test_difference_series_did_matches_reml_gls_and_kenward_roger_by_hand():
 
 
 def test_difference_series_did_is_close_to_the_2x2_cell_mean_estimate():
-    """Reference: the 2x2 DiD of the four cell means, which GLS equals at rho = 0; at the fitted rho
-    the GLS contrast differs by a small fraction of its standard error."""
+    """Reference: the 2x2 DiD of the four cell means, which the fit equals at rho = 0 (the centred
+    post-period trend is orthogonal to the post mean); at the fitted rho the GLS contrast differs
+    by a small fraction of its standard error."""
     df = _two_unit_panel()
     res = difference_series_did(df, "y", "unit", "period", "treated", "post")
     cell = df.groupby(["treated", "post"])["y"].mean()
@@ -227,7 +234,7 @@ def test_month_strings_with_a_missing_month_are_a_gap():
     b = difference_series_did(months, "y", "unit", "period", "treated", "post")
     assert (a.estimate, a.se, a.rho) == pytest.approx((b.estimate, b.se, b.rho), rel=1e-10)
     d, post, t = _difference_series(df)
-    x = np.column_stack([np.ones_like(post), post])
+    x = _did_design(post, t)
     se, _ = _kr_se_df(x, t, a.rho, sm.GLS(d, x, sigma=_corr(t, a.rho)).fit().scale, 1)
     assert a.se == pytest.approx(se, rel=1e-5)
 
@@ -272,3 +279,25 @@ def test_difference_series_did_refuses_a_constant_difference():
     df.loc[df["unit"] == "comparison", "y"] = df.loc[df["unit"] == "trained", "y"].to_numpy() - 1.0
     with pytest.raises(ValueError, match="constant"):
         difference_series_did(df, "y", "unit", "period", "treated", "post")
+
+
+def test_a_growing_effect_is_estimated_as_its_mean_over_the_post_period():
+    """Reference: the generator's parametrisation (helpers.synth): a level change of -1.5 plus a
+    slope change of -0.05 a month after training; over 18 post months the mean effect is
+    -1.5 - 0.05 x 9.5 = -1.975, whatever rho the fit estimates (noise-free series: exact)."""
+    rows = []
+    for p in range(1, 37):
+        after = p >= 19
+        effect = (-1.5 - 0.05 * (p - 18)) if after else 0.0
+        rows.append(
+            {
+                "unit": "trained",
+                "period": p,
+                "y": 7.5 + 0.02 * p + effect + 0.01 * (p % 3),
+                "treated": True,
+                "post": after,
+            }
+        )
+        rows.append({"unit": "comparison", "period": p, "y": 7.2 + 0.02 * p, "treated": False, "post": after})
+    res = difference_series_did(pd.DataFrame(rows), "y", "unit", "period", "treated", "post")
+    assert res.estimate == pytest.approx(-1.975, abs=0.01)

@@ -284,6 +284,27 @@ def _results(sec: Section) -> list[Indicator]:
                 **common,
             )
         )
+    for (unit, indicator), reason in sec.results.get("its_refused", {}).items():
+        for term in ("level_change", "slope_change"):
+            out.append(
+                Indicator(
+                    f"results.its.{term}.{slug(unit)}.{indicator}",
+                    method="segmented_gls_ar1_reml_kenward_roger_t",
+                    status="refused",
+                    notes=(reason,),
+                    extra={"unit": unit, "indicator": indicator},
+                )
+            )
+    for indicator, reason in sec.results.get("did_refused", {}).items():
+        out.append(
+            Indicator(
+                f"results.did.{indicator}",
+                method="difference_in_differences",
+                status="refused",
+                notes=(reason,),
+                extra={"indicator": indicator},
+            )
+        )
     for indicator, res in sec.results.get("did", {}).items():
         out.append(
             Indicator(

@@ -61,7 +61,8 @@ def _incentive(sections, data):
 
 def _jp_target(sections, data):
     jp, r = sections["participation"].results.get("jp"), data.settings.rule("jp_target")
-    if r and jp is not None and math.isfinite(jp.share) and jp.share < r["min_share"]:
+    # The whole interval below the target: the shortfall is not sampling noise.
+    if r and jp is not None and math.isfinite(jp.ci_high) and jp.ci_high < r["min_share"]:
         yield finding("advice.jp_target", share=Pct(jp.share), target=Int(int(jp.target)))
 
 
@@ -82,8 +83,14 @@ def _self_supervisor_gap(sections, data):
 def _weak_method(sections, data):
     contrast, r = sections["learning"].results.get("contrast_vs_weakest"), data.settings.rule("weak_method")
     if r and contrast is not None:
-        better = contrast.to_frame()
-        better = better[better["term"].str.startswith("method[") & (better["ci_low"] > 0)]
+        table = contrast.to_frame()
+        methods = table[table["term"].str.startswith("method[")]
+        # The reference was picked after looking at the data (the weakest), so any of the
+        # k(k-1)/2 pairs could have been the one compared: Bonferroni over all pairs keeps the
+        # chance of a recommendation among equally good methods at the family-wise level.
+        k = len(methods) + 1
+        pairs = k * (k - 1) // 2
+        better = methods[(methods["coefficient"] > 0) & (methods["p_value"] < r["familywise_alpha"] / pairs)]
         if len(better) >= r["min_better_methods"]:
             best = better.sort_values("coefficient").iloc[-1]
             yield finding(
@@ -92,6 +99,7 @@ def _weak_method(sections, data):
                 best=Label("method", best["term"][7:-1]),
                 diff=Num(best["coefficient"], 1),
                 ci=CI(best["ci_low"], best["ci_high"], 1),
+                pairs=Int(pairs),
             )
 
 

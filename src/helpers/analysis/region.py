@@ -113,7 +113,11 @@ def suppress_rows(df: pd.DataFrame, n_col: str, min_cell: int, **kwargs) -> pd.D
     Integer columns (counts) stay integers: masking turns them to float, which would print
     counts as "38.00".
     """
-    out = ev.suppress_small_cells(df, count_col=n_col, min_cell=min_cell, **kwargs).table
+    # Only the ``suppressed`` flag is published: the analyst-only ``suppression`` column says which
+    # masked cells are the small ones, which would undo complementary suppression.
+    out = ev.suppress_small_cells(df, count_col=n_col, min_cell=min_cell, **kwargs).table.drop(
+        columns=["suppression"], errors="ignore"
+    )
     for c in df.columns:
         if c in out.columns and pd.api.types.is_integer_dtype(df[c]):
             out[c] = out[c].astype("Int64")

@@ -66,6 +66,7 @@ def _its(sec: Section, data: RegionData) -> None:
         months = np.array([month_index(p) for p in periods])
         n_pre, n_post = int((months < month_index(start)).sum()), int((months >= month_index(start)).sum())
         if n_pre < min_months or n_post < min_months:
+            sec.results.setdefault("its_refused", {})[(unit, indicator)] = "too_few_months"
             sec.findings.append(
                 finding(
                     "results.its_skipped",
@@ -142,11 +143,11 @@ def _did(sec: Section, data: RegionData) -> None:
         did = ev.difference_in_differences if panel["unit"].nunique() >= min_units else ev.difference_series_did
         try:
             res = did(panel, outcome="value", unit="unit", period="period", treated="treated", post="post")
-        except ev.EstimationRefused as exc:
+        except ValueError as exc:  # EstimationRefused, or a design the data cannot support
+            reason = exc.reason if isinstance(exc, ev.EstimationRefused) else "model_not_estimable"
+            sec.results.setdefault("did_refused", {})[indicator] = reason
             sec.findings.append(
-                finding(
-                    "results.did_refused", indicator=Label("indicator", indicator), reason=Label("reason", exc.reason)
-                )
+                finding("results.did_refused", indicator=Label("indicator", indicator), reason=Label("reason", reason))
             )
             continue
         sec.results.setdefault("did", {})[indicator] = res

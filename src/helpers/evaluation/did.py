@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from ._common import RowResult, binary_column, check_ci, require_columns
+from ._common import EstimationRefused, RowResult, binary_column, check_ci, require_columns
 from .timeseries import fit_ar1_regression, time_steps
 
 __all__ = ["DiDResult", "difference_in_differences", "difference_series_did"]
@@ -243,12 +243,22 @@ def difference_series_did(
     n_periods = len(diff)
     n_before, n_after = int((post_by_period == 0).sum()), int((post_by_period == 1).sum())
     if n_before < 3 or n_after < 3:
-        raise ValueError(
+        raise EstimationRefused(
+            "too_few_periods",
             "need at least 3 periods before and 3 after training in which both the treated and the "
-            f"comparison units are observed; got {n_before} before and {n_after} after"
+            f"comparison units are observed; got {n_before} before and {n_after} after",
         )
-    x = np.column_stack([np.ones(n_periods), post_by_period.to_numpy(dtype=float)])
-    fit = fit_ar1_regression(diff.to_numpy(), x, _period_steps(diff.index))
+    # The effect may grow after training (a slope change). A centred post-period trend term keeps
+    # it out of the residuals, so ``b`` is the mean effect over the post periods - the level change
+    # plus the slope change times the mean months since training - whatever rho is estimated;
+    # without it the GLS weights, which depend on rho, would decide which post months count.
+    post = post_by_period.to_numpy(dtype=float)
+    steps = _period_steps(diff.index)
+    position = np.concatenate([[0.0], np.cumsum(steps, dtype=float)])  # calendar position of each period
+    since = np.where(post == 1, position - position[post == 1].min(), 0.0)
+    trend = np.where(post == 1, since - since[post == 1].mean(), 0.0)
+    x = np.column_stack([np.ones(n_periods), post, trend])
+    fit = fit_ar1_regression(diff.to_numpy(), x, steps)
     est, se, lo, hi, p, df_kr = fit.inference(1, ci)
     if fit.exact:
         inference = "exact fit (no residual variation): zero standard error"

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from ..ingest.contract import TABLES
 from .catalogue import (
     ABSENCE_REASONS,
     BARRIERS,
@@ -70,20 +71,7 @@ def _month_index(period: str) -> int:
 def generate(seed: int = DEFAULT_SEED) -> dict[str, list[dict]]:
     """Return the nine raw tables as lists of row dicts (strings as a raw export holds them)."""
     rng = np.random.default_rng(seed)
-    tables: dict[str, list[dict]] = {
-        k: []
-        for k in (
-            "programs",
-            "participants",
-            "enrollments",
-            "reaction",
-            "tests",
-            "followup",
-            "service",
-            "skm",
-            "qualitative",
-        )
-    }
+    tables: dict[str, list[dict]] = {k: [] for k in TABLES}
     serial = 0
     for region in REGIONS:
         programs, effects = [], {}
@@ -312,20 +300,7 @@ def dataset_yaml(seed: int) -> dict:
             for r in REGIONS
         ],
         "skm_unsur": dict(SKM_UNSUR),
-        "files": {
-            t: f"{t}.csv"
-            for t in (
-                "programs",
-                "participants",
-                "enrollments",
-                "reaction",
-                "tests",
-                "followup",
-                "service",
-                "skm",
-                "qualitative",
-            )
-        },
+        "files": {t: f"{t}.csv" for t in TABLES},
         "likert": {item: "agreement" for item in REACTION_ITEMS},
         "planted_effects": planted_effects(),
         "planted_violations": PLANTED_VIOLATIONS,
