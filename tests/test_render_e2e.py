@@ -56,6 +56,20 @@ def test_html_has_no_code(plaju):
     assert "from helpers import" not in plaju
 
 
+def test_html_has_none_of_the_notebooks_notes_for_researchers(plaju):
+    """Markdown cells explain the notebook (in English) to whoever adapts it; readers see only
+    outputs, worded from the catalogue in the report's language."""
+    import nbformat
+
+    from .conftest import REPO
+
+    nb = nbformat.read(REPO / "notebooks" / "region_report.ipynb", as_version=4)
+    notes = [line for c in nb.cells if c.cell_type == "markdown" for line in c.source.splitlines() if len(line) > 30]
+    assert notes
+    for line in notes:
+        assert line.lstrip("# ") not in plaju, line
+
+
 def _metrics(use_root, region="plaju"):
     return json.loads((use_root / "reports" / "sample" / f"{region}.metrics.json").read_text(encoding="utf-8"))
 

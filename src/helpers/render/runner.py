@@ -39,8 +39,14 @@ class RenderOutcome:
 
 
 def html_without_code(notebook_path: Path) -> str:
-    """Export an executed notebook to standalone HTML with inputs and prompts removed."""
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    """Export an executed notebook to standalone HTML with inputs, prompts and markdown removed.
+
+    The notebook's markdown cells are notes for the researcher who adapts it (in English); every
+    word the reader sees is an output of a cell, from the message catalogue.
+    """
+    exporter = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, exclude_markdown=True
+    )
     body, _ = exporter.from_notebook_node(nbformat.read(notebook_path, as_version=4))
     return body
 
