@@ -168,6 +168,8 @@ def test_failed_notebook_is_kept_and_good_report_untouched(plaju, use_root):
 def test_index_links_every_rendered_report(plaju, sample_data, use_root):
     index = write_index(sample_data, "id").read_text(encoding="utf-8")
     assert "href='plaju.html'" in index
+    gain = next(i for i in _metrics(use_root)["indicators"] if i["id"] == "learning.mean_gain")
+    assert Text("id").num(gain["estimate"]) in index  # the clustered gain, read from metrics.json
     for r in sample_data.regions:
         assert r["name"] in index
 

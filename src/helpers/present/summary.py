@@ -15,7 +15,7 @@ COLUMNS = (
     ("metrics.profile.participants", "profile.participants"),
     ("metrics.participation.completion_rate", "participation.completion_rate"),
     ("metrics.reaction.overall_mean", "reaction.overall_mean"),
-    ("metrics.learning.d_z", "learning.d_z"),
+    ("metrics.learning.mean_gain", "learning.mean_gain"),
     ("metrics.participation.jp_share", "participation.jp_share"),
 )
 POOLING_NAMES = {"pm": "Paule-Mandel", "dl": "DerSimonian-Laird", "reml": "REML"}

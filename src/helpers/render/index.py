@@ -13,7 +13,13 @@ from ..present.text import Text
 from ..store import ProcessedDataset
 from .export import write_text_atomic
 
-INDEX_COLUMNS = ("profile.participants", "participation.completion_rate", "learning.d_z", "participation.jp_share")
+# The learning gain with its programme-clustered interval, as in the reports (not the unclustered d_z).
+INDEX_COLUMNS = (
+    "profile.participants",
+    "participation.completion_rate",
+    "learning.mean_gain",
+    "participation.jp_share",
+)
 
 
 def write_index(dataset: ProcessedDataset, lang: str = "id"):
