@@ -39,3 +39,27 @@ class DataContractError(UserError):
 
 class UsageError(UserError):
     """The command line asks for something that does not exist (dataset, region, language)."""
+
+
+class DataContractErrors(UserError):
+    """Several fatal problems found in one pass (e.g. every mapping problem of every file), so
+    that a researcher fixes them all before the next run instead of one per run."""
+
+    def __init__(self, errors: list[DataContractError]):
+        super().__init__(errors)
+        self.errors = list(errors)
+
+    def __str__(self) -> str:
+        if len(self.errors) == 1:
+            return str(self.errors[0])
+        lines = [f"{len(self.errors)} problems stop this dataset; fix them all, then run again:"]
+        lines += [f"  - {e}" for e in self.errors]
+        return "\n".join(lines)
+
+    @classmethod
+    def raise_if_any(cls, errors: list[DataContractError]) -> None:
+        """Raise the single error itself, or all of them together; do nothing for none."""
+        if len(errors) == 1:
+            raise errors[0]
+        if errors:
+            raise cls(errors)
