@@ -63,3 +63,20 @@ class DataContractErrors(UserError):
             raise errors[0]
         if errors:
             raise cls(errors)
+
+
+class SlipError(UserError):
+    """Ingest would quarantine so much that a slip in dataset.yml is the likely cause; nothing
+    was written and earlier processed data are as they were."""
+
+    def __init__(self, slips: list):
+        super().__init__(slips)
+        self.slips = list(slips)
+
+    def __str__(self) -> str:
+        lines = [str(s) for s in self.slips]
+        lines.append(
+            "nothing was written; earlier processed data are unchanged. Fix the slip, or run "
+            "`asn-eval ingest --accept-quarantine` to write the data with these rows in quarantine"
+        )
+        return "\n".join(lines)
