@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import paths
 from .errors import UsageError, UserError
+from .ingest.contract import TABLES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -28,10 +29,17 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("synth", help="write the synthetic sample dataset")
     s.add_argument("--out", required=True, type=Path)
     s.add_argument("--seed", type=int, default=None)
-    s = sub.add_parser("ingest", help="raw dataset folder -> data/processed/<dataset>/")
-    s.add_argument("dataset_dir", type=Path)
+    s = sub.add_parser("ingest", help="raw dataset -> data/processed/<dataset>/")
+    s.add_argument("dataset", help="a dataset name under data/raw/, or the path of a dataset folder")
+    s.add_argument(
+        "--accept-quarantine",
+        action="store_true",
+        help="write the data even when so many rows are quarantined that a slip in dataset.yml is likely",
+    )
     s = sub.add_parser("check", help="validate a raw dataset without writing processed data")
-    s.add_argument("dataset_dir", type=Path)
+    s.add_argument("dataset", help="a dataset name under data/raw/, or the path of a dataset folder")
+    s = sub.add_parser("contract", help="the data contract: tables, columns, allowed values and their synonyms")
+    s.add_argument("table", nargs="?", help="one table (default: all)")
     s = sub.add_parser("report", help="render region reports, the summary and the index")
     s.add_argument("--dataset", required=True)
     g = s.add_mutually_exclusive_group(required=True)
@@ -46,9 +54,15 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"synth": _synth, "ingest": _ingest, "check": _check, "report": _report, "list": _list}[args.command](
-            args
-        )
+        commands = {
+            "synth": _synth,
+            "ingest": _ingest,
+            "check": _check,
+            "contract": _contract,
+            "report": _report,
+            "list": _list,
+        }
+        return commands[args.command](args)
     except UserError as exc:
         print(f"asn-eval: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -68,42 +82,88 @@ def _print_counts(result) -> None:
         print(f"{name:<14}{c['read']:>8}{c['accepted']:>10}{c['quarantined']:>13}")
 
 
-def _check_analysis_settings(dataset_dir: Path) -> None:
+def dataset_dir(arg: str) -> Path:
+    """A dataset given by name (``data/raw/<name>`` under the project root) or by folder path."""
+    given = Path(arg)
+    if (given / "dataset.yml").is_file():
+        return given
+    by_name = paths.raw_dir() / arg
+    if given.name == arg and (by_name / "dataset.yml").is_file():
+        return by_name
+    known = sorted(p.name for p in paths.raw_dir().glob("*") if (p / "dataset.yml").is_file())
+    raise UsageError(
+        f"no dataset '{arg}': not a folder with a dataset.yml, nor a dataset under {paths.raw_dir()} "
+        f"(datasets there: {', '.join(known) or 'none'})"
+    )
+
+
+def _check_analysis_settings(folder: Path) -> None:
     """Stop before any file is read when dataset.yml's ``analysis:`` overrides a setting wrongly."""
     from .analysis.settings import load_settings
     from .ingest.dataset_spec import load_dataset_spec
 
-    spec = load_dataset_spec(dataset_dir)
-    load_settings(spec.analysis, where=f"{Path(dataset_dir) / 'dataset.yml'}: analysis")
+    spec = load_dataset_spec(folder)
+    load_settings(spec.analysis, where=f"{folder / 'dataset.yml'}: analysis")
+
+
+def _print_notes(result) -> None:
+    """Warnings (not fatal) and what the dataset does not supply."""
+    if result.warnings:
+        print(f"\n{len(result.warnings)} warning(s):")
+        for w in result.warnings:
+            print(f"  {w}")
+    if result.not_collected or len(result.tables) < len(TABLES):
+        print("\nnot collected (the report says so wherever they would be used):")
+        missing = [t for t in TABLES if t not in result.tables]
+        if missing:
+            print(f"  tables: {', '.join(missing)}")
+        for table, cols in result.not_collected.items():
+            print(f"  {table}: {', '.join(cols)}")
 
 
 def _ingest(args) -> int:
     from .ingest import ingest
 
-    _check_analysis_settings(args.dataset_dir)
-    result = ingest(args.dataset_dir)
+    folder = dataset_dir(args.dataset)
+    _check_analysis_settings(folder)
+    result = ingest(folder, accept_quarantine=args.accept_quarantine)
     _print_counts(result)
+    _print_notes(result)
     n = len(result.problems)
     print(
-        f"processed data written to {paths.processed_dataset_dir(result.spec.name)}"
+        f"\nprocessed data written to {paths.processed_dataset_dir(result.spec.name)}"
         + (f"; {n} problem(s), rows in quarantine/ (run `asn-eval check` for details)" if n else "")
     )
     return EXIT_OK
 
 
 def _check(args) -> int:
-    from .ingest import run_checks
+    from .ingest import run_checks, slips
 
-    _check_analysis_settings(args.dataset_dir)
-    result = run_checks(args.dataset_dir)
+    folder = dataset_dir(args.dataset)
+    _check_analysis_settings(folder)
+    result = run_checks(folder)
     _print_counts(result)
+    _print_notes(result)
+    found = slips(result)
+    if found:
+        print("\n`asn-eval ingest` would stop on these likely slips (--accept-quarantine overrides):")
+        for s in found:
+            print(f"  {s}")
     if result.clean:
-        print("no problems found")
+        print("\nno problems found")
         return EXIT_OK
     print(f"\n{len(result.problems)} problem(s); these rows would be quarantined:")
     for p in result.problems:
         print(f"  {p}")
     return EXIT_USAGE
+
+
+def _contract(args) -> int:
+    from .ingest.contract_doc import contract_text
+
+    print(contract_text(args.table), end="")
+    return EXIT_OK
 
 
 def _report(args) -> int:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import paths
-from ..errors import DataContractError
+from ..errors import DataContractError, DataContractErrors, SlipError
 from .contract import Contract, TableSpec, load_contract
 from .dataset_spec import DatasetSpec, FileSpec, load_dataset_spec
 from .parsers import ColumnParser
@@ -34,6 +34,7 @@ from .rules import (
     programme_date_problems,
     reference_problems,
 )
+from .slips import Slip, find_slips
 
 PARTICIPANT_KEY = "participant_key"
 
@@ -46,6 +47,8 @@ class IngestResult:
     tables: dict[str, TableResult]
     input_hashes: dict[str, str]
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[DataContractError] = field(default_factory=list)
+    not_collected: dict[str, list[str]] = field(default_factory=dict)  # table -> columns not supplied
 
     @property
     def counts(self) -> dict[str, dict[str, int]]:
@@ -67,38 +70,72 @@ def sha256_file(path: Path) -> str:
 def run_checks(dataset_dir: Path) -> IngestResult:
     """Read and validate every table of a raw dataset without writing anything.
 
-    Raises DataContractError for fatal problems (missing file or column, a mapping that matches
-    nothing, no key for real data); row-level problems are returned in the result with the rows
-    quarantined. Raw files are only ever opened for reading.
+    Fatal problems (a missing file or column, a mapping that matches nothing, no key for real
+    data) are collected over every file of every table and raised together, so one run lists
+    them all (DataContractError, or DataContractErrors for several). Row-level problems are
+    returned in the result with the rows quarantined. Raw files are only ever opened for reading.
     """
     dataset_dir = Path(dataset_dir)
     spec = load_dataset_spec(dataset_dir)
     contract = load_contract()
     key = resolve_key(spec.name, spec.synthetic, spec.pseudonym_key, str(dataset_dir / "dataset.yml"))
-    for name, fspecs in spec.files.items():  # all fatal file problems before any reading
+    fatal: list[DataContractError] = []
+    for name, fspecs in spec.files.items():  # all missing files before any reading
         for fspec in fspecs:
             if not (dataset_dir / fspec.path).is_file():
-                raise DataContractError(
-                    str(dataset_dir / fspec.path),
-                    "missing-file",
-                    f"dataset.yml lists this file for table '{name}' but it does not exist: "
-                    "fix the path under files: or add the file",
+                fatal.append(
+                    DataContractError(
+                        str(dataset_dir / fspec.path),
+                        "missing-file",
+                        f"dataset.yml lists this file for table '{name}' but it does not exist: "
+                        "fix the path under files: or add the file",
+                    )
                 )
-    results: dict[str, TableResult] = {}
+    DataContractErrors.raise_if_any(fatal)
     hashes: dict[str, str] = {}
-    accepted: dict[str, pd.DataFrame] = {}
-    for name in contract.order:
-        if name not in spec.files:
-            continue
-        table = contract.tables[name]
-        raws = []
-        for fspec in spec.files[name]:
+    read: dict[str, list[tuple[FileSpec, RawTable]]] = {}
+    warnings: list[DataContractError] = []
+    for name in contract.order:  # read every file first: every mapping problem in one pass
+        for fspec in spec.files.get(name, ()):
             path = dataset_dir / fspec.path
+            try:
+                rt = read_raw(path, fspec, contract.tables[name])
+            except DataContractErrors as exc:
+                fatal += exc.errors
+                continue
+            except DataContractError as exc:
+                fatal.append(exc)
+                continue
             hashes[fspec.path] = sha256_file(path)
-            raws.append((fspec, read_raw(path, fspec, table)))
+            read.setdefault(name, []).append((fspec, rt))
+            warnings += list(getattr(rt, "warnings", ()))
+            if rt.frame.empty:
+                warnings.append(
+                    DataContractError(
+                        str(path),
+                        "headers-only",
+                        f"has headers but no data rows: table '{name}' will be empty; "
+                        "export it again, or leave it out of files: if it was not collected",
+                    )
+                )
+    DataContractErrors.raise_if_any(fatal)
+    results: dict[str, TableResult] = {}
+    accepted: dict[str, pd.DataFrame] = {}
+    not_collected: dict[str, list[str]] = {}
+    for name, raws in read.items():
+        table = contract.tables[name]
         results[name], accepted[name] = _check_table(table, raws, spec, contract, key, accepted)
+        missing = [c for c in table.columns if c not in results[name].accepted.columns and not _dropped(table, c)]
+        if missing:
+            not_collected[name] = missing
     problems = [p for r in results.values() for p in r.problems]
-    return IngestResult(spec, results, hashes, problems)
+    return IngestResult(spec, results, hashes, problems, warnings, not_collected)
+
+
+def _dropped(table: TableSpec, column: str) -> bool:
+    """Columns that never reach the processed tables by design: personal data (NIP becomes the
+    pseudonym ``participant_key``)."""
+    return table.columns[column].personal
 
 
 def _check_table(
@@ -223,6 +260,8 @@ def manifest(result: IngestResult) -> dict:
         "tables": result.counts,
         "problems_by_rule": _problem_counts(result.problems),
         "blank_rows_skipped": {name: r.blank_rows for name, r in result.tables.items() if r.blank_rows},
+        "tables_not_collected": [t for t in load_contract().order if t not in result.tables],
+        "columns_not_collected": result.not_collected,
         "planted_effects": list(spec.planted_effects),
         "analysis": spec.analysis,
     }
@@ -278,8 +317,22 @@ def _swap_in(tmp: Path, dest: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def ingest(dataset_dir: Path, out_dir: Path | None = None) -> IngestResult:
-    """Check a raw dataset and write its processed form; return the result for reporting."""
+def slips(result: IngestResult) -> list[Slip]:
+    """The likely slips behind this run's quarantine (see ``helpers.ingest.slips``)."""
+    spec = result.spec
+    return find_slips(result.tables, spec.region_ids, (spec.period_start, spec.period_end))
+
+
+def ingest(dataset_dir: Path, out_dir: Path | None = None, accept_quarantine: bool = False) -> IngestResult:
+    """Check a raw dataset and write its processed form; return the result for reporting.
+
+    Raises SlipError, writing nothing, when the quarantine points at a slip in dataset.yml (an
+    undeclared region id in many rows, a period that leaves out most rows, more than half of a
+    table or every row of a region quarantined), unless ``accept_quarantine`` is true.
+    """
     result = run_checks(dataset_dir)
+    found = slips(result)
+    if found and not accept_quarantine:
+        raise SlipError(found)
     write_processed(result, out_dir)
     return result
