@@ -219,7 +219,7 @@ def test_processed_output_holds_no_raw_nip_name_email_or_phone(name, tmp_path, m
     monkeypatch.setenv(KEY_ENV, TEST_KEY)
     folder = copy_fixture(name, tmp_path / "raw")
     out = tmp_path / "processed"
-    result = ingest(folder, out)
+    result = ingest(folder, out, accept_quarantine=True)
     assert any(len(t.quarantined) for t in result.tables.values())  # quarantine files are scanned too
     text = output_text(out)
     for nip in RAW_NIPS:
@@ -231,7 +231,7 @@ def test_processed_output_holds_no_raw_nip_name_email_or_phone(name, tmp_path, m
 def test_quarantine_holds_the_pseudonym_never_the_raw_nip(tmp_path, monkeypatch):
     monkeypatch.setenv(KEY_ENV, TEST_KEY)
     out = tmp_path / "processed"
-    ingest(FIXTURES / "google_forms", out)
+    ingest(FIXTURES / "google_forms", out, accept_quarantine=True)
     quarantine = (out / "quarantine" / "reaction.csv").read_text(encoding="utf-8")
     assert pseudonymise("199001012015031001", TEST_KEY.encode()) in quarantine
     for nip in RAW_NIPS:
