@@ -23,7 +23,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from helpers.errors import DataContractError
+from helpers.errors import DataContractError, DataContractErrors
 from helpers.ingest import PARTICIPANT_KEY, run_checks
 from helpers.ingest.contract import TABLES, load_contract
 from helpers.ingest.parsers import parse_datetime, parse_month, parse_number
@@ -214,6 +214,9 @@ def _malformed_rows(data, table):
         folder = make_dataset(Path(tmp) / "d", {table: _csv(header, rows)})
         try:
             result = run_checks(folder)
+        except DataContractErrors as errs:  # several fatal problems of one file, reported together
+            event(f"fatal: {'+'.join(e.rule for e in errs.errors)}")
+            return
         except DataContractError as err:
             event(f"fatal: {err.rule}")
             return  # a fatal problem, reported as such: allowed
@@ -234,6 +237,10 @@ def _random_headers(export):
         folder = make_dataset(Path(tmp) / "d", {"tests": _csv(header, rows)})
         try:
             result = run_checks(folder)
+        except DataContractErrors as errs:  # several fatal problems of one file, reported together
+            event(f"fatal: {'+'.join(e.rule for e in errs.errors)}")
+            assert all(str(e) and "\n" not in e.message for e in errs.errors)
+            return
         except DataContractError as err:
             event(f"fatal: {err.rule}")
             assert str(err) and "\n" not in err.message.strip("\n").split("\n")[0]
@@ -280,6 +287,9 @@ def _google_forms(rows, encoding):
             (folder / "reaksi.csv").write_bytes(text.encode("utf-8"))
         try:
             result = run_checks(folder)
+        except DataContractErrors as errs:
+            event(f"fatal: {'+'.join(e.rule for e in errs.errors)}")
+            return
         except DataContractError as err:
             event(f"fatal: {err.rule}")
             return

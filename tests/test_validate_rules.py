@@ -277,9 +277,9 @@ def test_post_test_without_pre_test_is_quarantined_with_that_reason(tmp_path):
     problems = {(p.row, p.column): p for p in result.tables["tests"].problems}
     assert problems[(2, "pre_score")].rule == "post-without-pre"
     assert problems[(2, "pre_score")].message.startswith("post-test without pre-test")
-    assert problems[(3, "post_score")].rule == "required"  # a pre-test alone is incomplete too
-    assert {problems[(4, "pre_score")].rule, problems[(4, "post_score")].rule} == {"required"}
-    assert result.counts["tests"] == {"read": 3, "accepted": 0, "quarantined": 3}
+    assert (3, "post_score") not in problems  # a pre-test alone is a dropout: attrition, kept
+    assert problems[(4, "pre_score")].rule == "required" and (4, "post_score") not in problems
+    assert result.counts["tests"] == {"read": 3, "accepted": 1, "quarantined": 2}
 
 
 def test_duplicate_submission_keeps_latest_even_when_listed_first(tmp_path):

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import DataContractError
-from .contract import TABLES, Contract, TableSpec, load_contract
+from ..errors import DataContractError, DataContractErrors
+from .contract import RECODABLE_TYPES, TABLES, ColumnSpec, Contract, TableSpec, label_key, load_contract
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,8 @@ FILE_KEYS = (
     "columns",
     "likert",
     "constants",
+    "values",
+    "not_collected",
 )
 
 
@@ -47,9 +49,12 @@ FILE_KEYS = (
 class FileSpec:
     """Where (part of) a table comes from and how to read it (docs/real-data.md).
 
-    ``columns`` maps an export's header (matched ignoring case, line breaks and repeated spaces)
-    to a contract column; ``likert`` names the label set of a Likert column; ``constants`` fills a
-    contract column the export does not have (e.g. ``program_id`` for a form made per programme).
+    ``columns`` maps an export's header (matched ignoring case, line breaks and repeated spaces;
+    ``"Nilai#2"`` is the second column headed "Nilai") to a contract column; ``likert`` names the
+    label set of a Likert column; ``constants`` fills a contract column the export does not have
+    (e.g. ``program_id`` for a form made per programme); ``values`` recodes an export's labels to
+    contract values (the dataset-wide ``values:`` of dataset.yml merged in, this file's winning);
+    ``not_collected`` lists contract columns the export does not have, on purpose.
     """
 
     table: str
@@ -63,6 +68,8 @@ class FileSpec:
     encoding: str | None = None  # None: UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252
     decimal: str = "auto"  # auto | comma (id_ID: "67,5", "1.234.000") | point (en_US: "1,234.5")
     date_order: str = "dmy"  # how to read "05/03/2024": dmy (id_ID, the default) or mdy (en_US)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)  # column -> {export label: contract value}
+    not_collected: tuple[str, ...] = ()  # contract columns the export does not have, declared
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,7 @@ class DatasetSpec:
     likert: dict[str, str]
     planted_effects: tuple[dict, ...] = ()
     analysis: dict = field(default_factory=dict)  # overrides of helpers/analysis/settings.yml
+    values: dict[str, dict[str, str]] = field(default_factory=dict)  # dataset-wide recodes, as written
 
     def region(self, region_id: str) -> Region:
         """The region with id ``region_id``; KeyError if the dataset does not declare it."""
@@ -100,7 +108,10 @@ def load_dataset_spec(dataset_dir: Path) -> DatasetSpec:
     """Read and check ``dataset.yml`` in ``dataset_dir``; raise DataContractError naming the fix.
 
     Everything that can be checked without opening a data file is checked here, so that a typo
-    in ``dataset.yml`` stops the run before any file is read.
+    in ``dataset.yml`` stops the run before any file is read. A file that is not YAML, or lacks
+    ``name``, ``regions`` or ``files``, stops at once; the problems of the file entries, the
+    ``values:`` recodes, the label sets and the period are collected and raised together
+    (DataContractErrors when there are several), so that one run lists them all.
     """
     dataset_dir = Path(dataset_dir)
     path = dataset_dir / "dataset.yml"
@@ -120,16 +131,15 @@ def load_dataset_spec(dataset_dir: Path) -> DatasetSpec:
             raise DataContractError(where, "dataset.yml", f"missing key '{key}'")
     contract = load_contract()
     regions = _regions(raw["regions"], where)
-    files = _files(raw["files"], where, contract)
+    errors: list[DataContractError] = []
+    check = _Checker(where, contract, tuple(r.id for r in regions), errors)
+    shared = check.dataset_values(raw.get("values"))
+    files = check.files(raw["files"], shared)
     likert = {str(k): str(v) for k, v in (raw.get("likert") or {}).items()}
     for column, label_set in likert.items():
-        _check_label_set(label_set, f"likert: {column}", where, contract)
-    period = raw.get("period") or {}
-    if not isinstance(period, dict):
-        raise DataContractError(where, "period", "period needs 'start' and 'end' dates (YYYY-MM-DD)")
-    start, end = (_iso_date(period.get(k), f"period: {k}", where) for k in ("start", "end"))
-    if start and end and start > end:
-        raise DataContractError(where, "period", f"period start {start} is after its end {end}")
+        check.label_set(label_set, f"likert: {column}")
+    start, end = _period(raw.get("period"), where, errors)
+    DataContractErrors.raise_if_any(errors)
     declared_key = raw.get("pseudonym_key")
     return DatasetSpec(
         name=str(raw["name"]),
@@ -146,6 +156,7 @@ def load_dataset_spec(dataset_dir: Path) -> DatasetSpec:
         likert=likert,
         planted_effects=tuple(raw.get("planted_effects") or ()),
         analysis=_analysis(raw.get("analysis"), where),
+        values={str(column): dict(labels) for column, labels in (raw.get("values") or {}).items()},
     )
 
 
@@ -174,101 +185,311 @@ def _regions(raw, where: str) -> tuple[Region, ...]:
     return tuple(regions)
 
 
-def _files(raw, where: str, contract: Contract) -> dict[str, tuple[FileSpec, ...]]:
-    if not isinstance(raw, dict) or not raw:
-        raise DataContractError(where, "files", "files is empty: name one file per table, e.g. 'reaction: reaksi.csv'")
-    files = {}
-    for table, entries in raw.items():
-        if table not in TABLES:
-            raise DataContractError(where, "files", f"files: unknown table '{table}' (known: {', '.join(TABLES)})")
-        entries = entries if isinstance(entries, list) else [entries]
-        if not entries:
-            raise DataContractError(where, "files", f"files: {table} lists no file")
-        files[table] = tuple(_file_spec(table, e, where, contract.tables[table], contract) for e in entries)
-        paths = [f.path for f in files[table]]
-        if len(set(paths)) < len(paths):
-            raise DataContractError(where, "files", f"files: {table} lists the same file twice")
-    return files
+def _period(period, where: str, errors: list[DataContractError]) -> tuple[str | None, str | None]:
+    period = period or {}
+    if not isinstance(period, dict):
+        errors.append(DataContractError(where, "period", "period needs 'start' and 'end' dates (YYYY-MM-DD)"))
+        return None, None
+    try:
+        start, end = (_iso_date(period.get(k), f"period: {k}", where) for k in ("start", "end"))
+    except DataContractError as exc:
+        errors.append(exc)
+        return None, None
+    if start and end and start > end:
+        errors.append(DataContractError(where, "period", f"period start {start} is after its end {end}"))
+    return start, end
 
 
-def _file_spec(table: str, entry, where: str, tspec: TableSpec, contract: Contract) -> FileSpec:
-    if isinstance(entry, str):
-        entry = {"path": entry}
-    if not isinstance(entry, dict) or not entry.get("path"):
-        raise DataContractError(where, "files", f"files: {table} needs a 'path' (the file, relative to dataset.yml)")
-    label = f"files: {table} ({entry['path']})"
-    unknown = sorted(set(entry) - set(FILE_KEYS))
-    if unknown:
-        raise DataContractError(
-            where, "files", f"{label}: unknown key(s) {', '.join(map(str, unknown))} (known: {', '.join(FILE_KEYS)})"
+@dataclass
+class _Checker:
+    """Checks the parts of dataset.yml that name contract tables and columns, collecting every
+    problem in ``errors`` instead of stopping at the first."""
+
+    where: str
+    contract: Contract
+    region_ids: tuple[str, ...]
+    errors: list[DataContractError]
+
+    def fail(self, rule: str, message: str) -> None:
+        self.errors.append(DataContractError(self.where, rule, message))
+
+    # ------------------------------------------------------------ files
+
+    def files(self, raw, shared: dict[str, dict[str, dict[str, str]]]) -> dict[str, tuple[FileSpec, ...]]:
+        """``files:``; ``shared`` holds the dataset-wide ``values:`` recodes by table and column."""
+        if not isinstance(raw, dict) or not raw:
+            raise DataContractError(
+                self.where, "files", "files is empty: name one file per table, e.g. 'reaction: reaksi.csv'"
+            )
+        files = {}
+        for table, entries in raw.items():
+            if table not in TABLES:
+                self.fail("files", f"files: unknown table '{table}' (known: {', '.join(TABLES)})")
+                continue
+            entries = entries if isinstance(entries, list) else [entries]
+            if not entries:
+                self.fail("files", f"files: {table} lists no file")
+                continue
+            specs = [self.file_spec(table, e, shared.get(table, {})) for e in entries]
+            files[table] = tuple(f for f in specs if f is not None)
+            paths = [f.path for f in files[table]]
+            if len(set(paths)) < len(paths):
+                self.fail("files", f"files: {table} lists the same file twice")
+        return files
+
+    def file_spec(self, table: str, entry, shared: dict[str, dict[str, str]]) -> FileSpec | None:
+        """One entry of ``files:``, or None when it has problems (collected in ``errors``)."""
+        if isinstance(entry, str):
+            entry = {"path": entry}
+        if not isinstance(entry, dict) or not entry.get("path"):
+            self.fail("files", f"files: {table} needs a 'path' (the file, relative to dataset.yml)")
+            return None
+        tspec = self.contract.tables[table]
+        before = len(self.errors)
+        sheet = entry.get("sheet")
+        label = f"files: {table} ({entry['path']}" + ("" if sheet is None else f", sheet '{sheet}'") + ")"
+        unknown = sorted(map(str, set(entry) - set(FILE_KEYS)))
+        if unknown:
+            self.fail("files", f"{label}: unknown key(s) {', '.join(unknown)} (known: {', '.join(FILE_KEYS)})")
+        fmt = str(entry.get("format", "auto"))
+        if fmt not in FORMATS:
+            self.fail("format", f"{label}: unknown format '{fmt}' (use one of {', '.join(FORMATS)})")
+        decimal = str(entry.get("decimal", "auto"))
+        if decimal not in ("auto", "comma", "point"):
+            self.fail("decimal", f"{label}: decimal must be auto, comma or point, not '{decimal}'")
+        date_order = str(entry.get("date_order", "dmy"))
+        if date_order not in ("dmy", "mdy"):
+            self.fail("date_order", f"{label}: date_order must be dmy or mdy, not '{date_order}'")
+        header_row = entry.get("header_row", 1)
+        if not isinstance(header_row, int) or isinstance(header_row, bool) or header_row < 1:
+            self.fail("header_row", f"{label}: header_row must be a row number (1 or more)")
+        columns = self.columns(self.mapping(entry, "columns", label), label, tspec)
+        likert = self.likert(self.mapping(entry, "likert", label), label, tspec)
+        constants = {str(k): "" if v is None else str(v) for k, v in self.mapping(entry, "constants", label).items()}
+        for column in constants:
+            if column not in tspec.columns:
+                self.fail("constants", f"{label}: constants sets '{column}', which is not a column of table '{table}'")
+        values = self.file_values(self.mapping(entry, "values", label), label, tspec)
+        not_collected = self.not_collected(entry.get("not_collected"), label, tspec, columns, constants)
+        if len(self.errors) > before:
+            return None
+        return FileSpec(
+            table=table,
+            path=str(entry["path"]),
+            format=fmt,
+            sheet=sheet if sheet is None or isinstance(sheet, int) else str(sheet),
+            columns=columns,
+            likert=likert,
+            constants=constants,
+            header_row=header_row,
+            encoding=None if entry.get("encoding") is None else str(entry["encoding"]),
+            decimal=decimal,
+            date_order=date_order,
+            values=_merge_values(shared, values),
+            not_collected=not_collected,
         )
-    fmt = str(entry.get("format", "auto"))
-    if fmt not in FORMATS:
-        raise DataContractError(where, "format", f"{label}: unknown format '{fmt}' (use one of {', '.join(FORMATS)})")
-    decimal = str(entry.get("decimal", "auto"))
-    if decimal not in ("auto", "comma", "point"):
-        raise DataContractError(where, "decimal", f"{label}: decimal must be auto, comma or point, not '{decimal}'")
-    date_order = str(entry.get("date_order", "dmy"))
-    if date_order not in ("dmy", "mdy"):
-        raise DataContractError(where, "date_order", f"{label}: date_order must be dmy or mdy, not '{date_order}'")
-    header_row = entry.get("header_row", 1)
-    if not isinstance(header_row, int) or isinstance(header_row, bool) or header_row < 1:
-        raise DataContractError(where, "header_row", f"{label}: header_row must be a row number (1 or more)")
-    columns = {str(k): str(v) for k, v in _mapping(entry, "columns", label, where).items()}
-    for header, target in columns.items():
-        if target not in tspec.columns:
-            raise DataContractError(
-                where,
-                "mapping",
-                f"{label}: columns maps '{header}' to '{target}', which is not a column of "
-                f"table '{table}' (columns: {', '.join(tspec.columns)})",
-            )
-    likert = {str(k): str(v) for k, v in _mapping(entry, "likert", label, where).items()}
-    for column, label_set in likert.items():
-        col = tspec.columns.get(column)
-        if col is None or col.type != "likert":
-            likert_cols = [c for c, s in tspec.columns.items() if s.type == "likert"]
-            raise DataContractError(
-                where,
-                "likert",
-                f"{label}: likert names '{column}', which is not a Likert "
-                f"column of '{table}' (Likert columns: {', '.join(likert_cols) or 'none'})",
-            )
-        _check_label_set(label_set, f"{label}: likert: {column}", where, contract)
-    constants = {str(k): "" if v is None else str(v) for k, v in _mapping(entry, "constants", label, where).items()}
-    for column in constants:
-        if column not in tspec.columns:
-            raise DataContractError(
-                where, "constants", f"{label}: constants sets '{column}', which is not a column of table '{table}'"
-            )
-    sheet = entry.get("sheet")
-    return FileSpec(
-        table=table,
-        path=str(entry["path"]),
-        format=fmt,
-        sheet=sheet if sheet is None or isinstance(sheet, int) else str(sheet),
-        columns=columns,
-        likert=likert,
-        constants=constants,
-        header_row=header_row,
-        encoding=None if entry.get("encoding") is None else str(entry["encoding"]),
-        decimal=decimal,
-        date_order=date_order,
+
+    def mapping(self, entry: dict, key: str, label: str) -> dict:
+        value = entry.get(key) or {}
+        if not isinstance(value, dict):
+            example = {
+                "columns": "'export header: contract column'",
+                "likert": "'column: label set'",
+                "constants": "'column: value'",
+                "values": "'column: {export label: contract value}'",
+            }[key]
+            self.fail(key, f"{label}: {key} must be a mapping ({example})")
+            return {}
+        return value
+
+    def columns(self, raw: dict, label: str, tspec: TableSpec) -> dict[str, str]:
+        columns = {str(k): str(v) for k, v in raw.items()}
+        for header, target in columns.items():
+            if target not in tspec.columns:
+                self.fail(
+                    "mapping",
+                    f"{label}: columns maps '{header}' to '{target}', which is not a column of "
+                    f"table '{tspec.name}' (columns: {', '.join(tspec.columns)})",
+                )
+        return columns
+
+    def likert(self, raw: dict, label: str, tspec: TableSpec) -> dict[str, str]:
+        likert = {str(k): str(v) for k, v in raw.items()}
+        for column, label_set in likert.items():
+            col = tspec.columns.get(column)
+            if col is None or col.type != "likert":
+                likert_cols = [c for c, s in tspec.columns.items() if s.type == "likert"]
+                self.fail(
+                    "likert",
+                    f"{label}: likert names '{column}', which is not a Likert "
+                    f"column of '{tspec.name}' (Likert columns: {', '.join(likert_cols) or 'none'})",
+                )
+            else:
+                self.label_set(label_set, f"{label}: likert: {column}")
+        return likert
+
+    def label_set(self, label_set: str, label: str) -> None:
+        if label_set not in self.contract.likert_labels:
+            known = ", ".join(self.contract.likert_labels)
+            self.fail("likert", f"{label}: unknown label set '{label_set}' (known: {known})")
+
+    def not_collected(
+        self, raw, label: str, tspec: TableSpec, columns: dict[str, str], constants: dict[str, str]
+    ) -> tuple[str, ...]:
+        """``not_collected:``: optional contract columns the export does not have."""
+        if raw is None:
+            return ()
+        if isinstance(raw, str):
+            raw = [raw]
+        if not isinstance(raw, list):
+            self.fail("not_collected", f"{label}: not_collected must be a list of columns, e.g. [incentive, jp]")
+            return ()
+        out = []
+        for column in map(str, raw):
+            col = tspec.columns.get(column)
+            if col is None:
+                self.fail(
+                    "not_collected",
+                    f"{label}: not_collected names '{column}', which is not a column of table "
+                    f"'{tspec.name}' (columns: {', '.join(tspec.columns)})",
+                )
+            elif col.required:
+                self.fail(
+                    "not_collected",
+                    f"{label}: not_collected names '{column}', but every analysis of table '{tspec.name}' "
+                    f"needs it (a required column): map the export's header to it under columns:, or set "
+                    "it under constants:",
+                )
+            elif column in columns.values() or column in constants:
+                how = "maps a header to it under columns:" if column in columns.values() else "sets it under constants:"
+                self.fail(
+                    "not_collected",
+                    f"{label}: not_collected names '{column}', but the entry also {how}; keep one of the two",
+                )
+            else:
+                out.append(column)
+        return tuple(dict.fromkeys(out))
+
+    # ------------------------------------------------------------ values: recodes
+
+    def file_values(self, raw: dict, label: str, tspec: TableSpec) -> dict[str, dict[str, str]]:
+        """A file entry's ``values:``: ``column -> {export label: contract value}``."""
+        out = {}
+        for column, labels in raw.items():
+            column = str(column)
+            col = tspec.columns.get(column)
+            if col is None:
+                takes = [c for c, s in tspec.columns.items() if s.type in RECODABLE_TYPES]
+                self.fail(
+                    "values",
+                    f"{label}: values recodes '{column}', which is not a column of table '{tspec.name}' "
+                    f"(columns that take labels: {', '.join(takes) or 'none'})",
+                )
+            elif col.type not in RECODABLE_TYPES:
+                self.fail("values", f"{label}: values: {column}: {_not_recodable(col)}")
+            else:
+                out[column] = self.recode(labels, f"{label}: values: {column}", col)
+        return out
+
+    def dataset_values(self, raw) -> dict[str, dict[str, dict[str, str]]]:
+        """The dataset-wide ``values:``, by table and column: it applies to every file of every
+        table with that column (where the column takes labels)."""
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            self.fail("values", "values must be a mapping ('column: {export label: contract value}')")
+            return {}
+        out: dict[str, dict[str, dict[str, str]]] = {}
+        for column, labels in raw.items():
+            column = str(column)
+            cols = {t: spec.columns[column] for t, spec in self.contract.tables.items() if column in spec.columns}
+            takes = {t: c for t, c in cols.items() if c.type in RECODABLE_TYPES}
+            if not cols:
+                self.fail("values", f"values recodes '{column}', which is not a column of any table")
+            elif not takes:
+                self.fail("values", f"values: {column}: {_not_recodable(next(iter(cols.values())))}")
+            checked: dict[tuple, dict[str, str]] = {}  # one check per kind of column, not per table
+            for table, col in takes.items():
+                kind = (col.type, col.values)
+                if kind not in checked:
+                    where = f"values: {column}" + (
+                        f" (table {table})" if len({(c.type, c.values) for c in takes.values()}) > 1 else ""
+                    )
+                    checked[kind] = self.recode(labels, where, col)
+                out.setdefault(table, {})[column] = checked[kind]
+        return out
+
+    def recode(self, raw, label: str, col: ColumnSpec) -> dict[str, str]:
+        """``{export label: contract value}`` of one column, targets checked and made canonical."""
+        if not isinstance(raw, dict) or not raw:
+            self.fail("values", f"{label}: give a mapping of the export's labels to contract values, e.g. {{Pria: L}}")
+            return {}
+        out: dict[str, str] = {}
+        seen: dict[str, str] = {}
+        for export_label, target in raw.items():
+            if export_label is None or isinstance(export_label, bool) or not label_key(export_label):
+                self.fail(
+                    "values",
+                    f"{label}: the label {export_label!r} is not a label as written in the export "
+                    "(YAML reads yes, no, on, off and an empty key as something else): put it in quotes",
+                )
+                continue
+            value = self.target(col, target)
+            if value is None:
+                self.fail(
+                    "values",
+                    f"{label}: '{export_label}' is recoded to {target!r}, which is not one of "
+                    f"{_allowed(col, self.region_ids)}",
+                )
+                continue
+            key = label_key(export_label)
+            if seen.get(key, value) != value:
+                self.fail(
+                    "values",
+                    f"{label}: '{export_label}' is listed twice (ignoring case, spaces, '_' and '-'), "
+                    f"once as {seen[key]} and once as {value}",
+                )
+                continue
+            seen[key] = value
+            out[str(export_label)] = value
+        return out
+
+    def target(self, col: ColumnSpec, target) -> str | None:
+        """The contract value a recode target names, or None if it names none."""
+        if col.type == "yesno":
+            if isinstance(target, bool):  # YAML reads an unquoted yes / no as a boolean
+                return "yes" if target else "no"
+            return {"yes": "yes", "no": "no"}.get(str(target).strip().lower())
+        if col.type == "region":
+            return str(target) if str(target) in self.region_ids else None
+        canonical = {label_key(v): v for v in col.values}
+        return canonical.get(label_key(target)) if target is not None else None
+
+
+def _merge_values(shared: dict[str, dict[str, str]], own: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Dataset-wide recodes with a file's own on top: for the same label (folded), the file's wins."""
+    merged = {}
+    for column in dict.fromkeys([*shared, *own]):
+        mine = own.get(column, {})
+        keys = {label_key(k) for k in mine}
+        merged[column] = {**{k: v for k, v in shared.get(column, {}).items() if label_key(k) not in keys}, **mine}
+    return merged
+
+
+def _not_recodable(col: ColumnSpec) -> str:
+    hint = "; a Likert column takes a label set under likert:" if col.type == "likert" else ""
+    return (
+        f"a column of type {col.type}, whose values are not labels: values: recodes only columns "
+        f"that take labels (one of a list, yes/no, region){hint}"
     )
 
 
-def _mapping(entry: dict, key: str, label: str, where: str) -> dict:
-    value = entry.get(key) or {}
-    if not isinstance(value, dict):
-        raise DataContractError(where, key, f"{label}: {key} must be a mapping ('header: column')")
-    return value
-
-
-def _check_label_set(label_set: str, label: str, where: str, contract: Contract) -> None:
-    if label_set not in contract.likert_labels:
-        raise DataContractError(
-            where, "likert", f"{label}: unknown label set '{label_set}' (known: {', '.join(contract.likert_labels)})"
-        )
+def _allowed(col: ColumnSpec, region_ids: tuple[str, ...]) -> str:
+    if col.type == "yesno":
+        return "yes, no"
+    if col.type == "region":
+        return f"the region ids dataset.yml declares ({', '.join(region_ids)})"
+    return ", ".join(col.values)
 
 
 def _iso_date(value, label: str, where: str) -> str | None:

@@ -9,12 +9,13 @@ read: ``"67,5"`` and ``"67.5"``, ``05/03/2024`` and ``5 Maret 2024``.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import math
 import re
 
-from .contract import ColumnSpec, Contract
-from .dataset_spec import DatasetSpec
-from .privacy import nip_problem
+from .contract import RECODABLE_TYPES, ColumnSpec, Contract, label_key
+from .dataset_spec import DatasetSpec, FileSpec
+from .privacy import nip_problem, scrub_text
 
 
 class RuleError(ValueError):
@@ -196,6 +197,13 @@ def parse_month(text: str, date_order: str = "dmy") -> str:
 _QUIZ_SCORE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*/\s*(\d+(?:[.,]\d+)?)\s*$")
 
 
+def _shown(text: str, limit: int = 60) -> str:
+    """A cell quoted in a reason: scrubbed of personal data (reasons reach the quarantine files)
+    and cut to ``limit`` characters."""
+    shown = scrub_text(text)
+    return repr(shown if len(shown) <= limit else shown[: limit - 3] + "...")
+
+
 def _fold(text: str) -> str:
     """Fold a label for matching: case, repeated spaces, and ``_``/``-`` as written by Kobo."""
     return " ".join(text.lower().replace("_", " ").split())
@@ -204,7 +212,10 @@ def _fold(text: str) -> str:
 class ColumnParser:
     """Parse one column of strings into typed values, collecting a message per bad cell.
 
-    ``decimal`` and ``date_order`` are the reading conventions of the file being parsed.
+    ``decimal`` and ``date_order`` are the reading conventions of the file being parsed;
+    ``values`` recodes its labels (``column -> {export label: contract value}``, from
+    ``values:`` in dataset.yml), which is tried before the contract's own labels and synonyms.
+    ``ColumnParser.for_file`` builds the parser of one file entry of dataset.yml.
     """
 
     def __init__(
@@ -214,22 +225,38 @@ class ColumnParser:
         likert_sets: dict[str, str],
         decimal: str = "auto",
         date_order: str = "dmy",
+        values: dict[str, dict[str, str]] | None = None,
     ):
         self.contract = contract
         self.regions = set(spec.region_ids)
+        self.region_names = {label_key(r.name): r.id for r in getattr(spec, "regions", ())}
         self.likert_sets = likert_sets
         self.decimal = decimal
         self.date_order = date_order
+        self.recodes = {
+            column: {label_key(k): v for k, v in labels.items()} for column, labels in (values or {}).items()
+        }
+        self.recode_labels = values or {}
+
+    @classmethod
+    def for_file(cls, contract: Contract, spec: DatasetSpec, fspec: FileSpec) -> ColumnParser:
+        """The parser of one file of ``spec``: its label sets (the dataset's, the file's winning),
+        its decimal mark and date order, and its ``values:`` recodes."""
+        return cls(
+            contract, spec, {**spec.likert, **fspec.likert}, fspec.decimal, fspec.date_order, values=fspec.values
+        )
 
     def parse(self, col: ColumnSpec, text: str):
         t = col.type
         if t in ("id", "str", "text"):
             return text
+        if t in RECODABLE_TYPES:
+            recoded = self.recodes.get(col.name, {}).get(label_key(text))
+            if recoded is not None:  # targets were checked against the contract by dataset_spec
+                return recoded == "yes" if t == "yesno" else recoded
         if t == "region":
             if text not in self.regions:
-                raise RuleError(
-                    "region", f"unknown region id (dataset.yml declares: {', '.join(sorted(self.regions))})"
-                )
+                raise RuleError("region", self._unknown_region(text))
             return text
         if t in ("int", "float"):
             x = self._number(col, text)
@@ -244,15 +271,14 @@ class ColumnParser:
         if t == "month":
             return parse_month(text, self.date_order)
         if t == "enum":
-            folded = {_fold(v).replace("-", " "): v for v in col.values}
-            hit = folded.get(_fold(text).replace("-", " "))
+            hit = col.label_values.get(label_key(text))
             if hit is None:
-                raise ValueError(f"not one of: {', '.join(col.values)}")
+                raise ValueError(self._unknown_label(col, text, f"is not one of: {', '.join(col.values)}"))
             return hit
         if t == "yesno":
-            v = self.contract.yesno.get(text.lower())
+            v = self.contract.yesno_values.get(label_key(text))
             if v is None:
-                raise ValueError("expected ya/tidak (yes/no)")
+                raise ValueError(self._unknown_label(col, text, "is not a yes/no answer (ya/tidak, yes/no)"))
             return v == "yes"
         if t == "likert":
             return self._likert(col, text)
@@ -267,6 +293,33 @@ class ColumnParser:
                 raise ValueError(problem)
             return re.sub(r"\D", "", text)
         raise AssertionError(f"unknown column type {t!r} in contract.yml")  # a bug, not user input
+
+    def _unknown_label(self, col: ColumnSpec, text: str, what: str) -> str:
+        """Why a label was not understood: what is allowed, the closest known label, the fix."""
+        known: dict[str, tuple[str, str]] = {}  # folded label -> (label as written, value)
+        if col.type == "yesno":
+            known.update({label_key(k): (k, v) for k, v in self.contract.yesno.items()})
+        else:
+            for value, labels in col.synonyms.items():
+                known.update({label_key(lbl): (lbl, value) for lbl in labels})
+            known.update({label_key(v): (v, v) for v in col.values})
+        known.update({label_key(k): (k, v) for k, v in self.recode_labels.get(col.name, {}).items()})
+        near = difflib.get_close_matches(label_key(text), list(known), n=1, cutoff=0.6)
+        hint = ""
+        if near:
+            label, value = known[near[0]]
+            hint = f" (closest known label: '{label}' = {value})"
+        return f"{_shown(text)} {what}{hint}; recode it under values: in dataset.yml"
+
+    def _unknown_region(self, text: str) -> str:
+        declared = f"unknown region id (dataset.yml declares: {', '.join(sorted(self.regions))})"
+        region = self.region_names.get(label_key(text))
+        if region is None:
+            return declared
+        return (
+            f"{declared}; it is the name of region '{region}': recode it under values: in dataset.yml, "
+            f"e.g. values: {{region_id: {{'{text}': {region}}}}}"
+        )
 
     def _number(self, col: ColumnSpec, text: str) -> float:
         if col.score:

@@ -108,7 +108,7 @@ def run_checks(dataset_dir: Path) -> IngestResult:
                 continue
             hashes[fspec.path] = sha256_file(path)
             read.setdefault(name, []).append((fspec, rt))
-            warnings += list(getattr(rt, "warnings", ()))
+            warnings += rt.warnings
             if rt.frame.empty:
                 warnings.append(
                     DataContractError(
@@ -157,7 +157,7 @@ def _check_table(
     for fspec, rt in raws:
         frame = rt.frame.set_axis(pd.RangeIndex(offset, offset + len(rt.frame)))
         offset += len(frame)
-        parser = ColumnParser(contract, spec, {**spec.likert, **fspec.likert}, fspec.decimal, fspec.date_order)
+        parser = ColumnParser.for_file(contract, spec, fspec)
         typed, found = check_columns(table, frame, parser, fspec.path)
         frames.append(frame)
         typed_parts.append(typed)

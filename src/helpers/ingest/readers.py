@@ -29,13 +29,13 @@ import difflib
 import io
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataContractError
+from ..errors import DataContractError, DataContractErrors
 from .contract import TableSpec
 from .dataset_spec import FileSpec
 from .privacy import scrub_text
@@ -56,12 +56,32 @@ DELIMITERS = (",", ";", "\t", "|")
 _EXCEL_EXACT_DIGITS = 15  # Excel keeps 15 significant digits of a number
 
 
+_HEADER_SEARCH_ROWS = 10  # rows searched for the real header when the declared one matches little
+_OCCURRENCE = re.compile(r"^(.*?\S)\s*#\s*(\d+)$")  # "Nilai#2": the second column headed "Nilai"
+
+
 @dataclass
 class RawTable:
-    """One file as read: contract columns as text plus bookkeeping, and what was skipped."""
+    """One file as read: contract columns as text plus bookkeeping, and what was skipped.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        Contract columns as text, ``_source_row``, ``_read_problem`` and ``_source_file``.
+    blank_rows : int
+        Entirely blank rows, skipped.
+    not_collected : tuple of str
+        Contract columns this file does not supply (neither in the file nor set by
+        ``constants:``), declared under ``not_collected:`` or not.
+    warnings : list of DataContractError
+        Problems that do not stop the run (not raised): a column that analyses use is missing
+        from the file without being declared under ``not_collected:``.
+    """
 
     frame: pd.DataFrame
     blank_rows: int
+    not_collected: tuple[str, ...] = ()
+    warnings: list[DataContractError] = field(default_factory=list)
 
 
 def normalise_header(text: str) -> str:
@@ -185,14 +205,15 @@ def _xlsx_records(path: Path, fspec: FileSpec) -> list[list[str]]:
 # ---------------------------------------------------------------- records -> frame
 
 
-def _frame(records: list[list[str]], fspec: FileSpec, path: Path) -> tuple[pd.DataFrame, int]:
+def _frame(records: list[list[str]], fspec: FileSpec, path: Path, context: str, hint: str) -> tuple[pd.DataFrame, int]:
     """Header + rows -> a frame of strings with spreadsheet row numbers; blank rows dropped."""
     h = fspec.header_row
     if len(records) < h or not any(str(c).strip() for c in records[h - 1]):
         raise DataContractError(
             str(path),
             "empty-file",
-            f"no header in row {h}: the file is empty or header_row in dataset.yml points at the wrong row",
+            f"{context}: no header in row {h}: "
+            + (hint or "the file is empty or header_row in dataset.yml points at the wrong row"),
         )
     header = [str(c) for c in records[h - 1]]
     while header and not header[-1].strip():  # trailing empty header cells hold nothing
@@ -243,28 +264,103 @@ def _drop_hxl_row(df: pd.DataFrame) -> pd.DataFrame:
 def read_raw(path: Path, fspec: FileSpec, table: TableSpec) -> RawTable:
     """Read ``path`` as ``fspec`` says and rename its headers to the contract's columns.
 
-    Raises DataContractError for what stops the whole run: unreadable file, unknown sheet, a
-    mapping in dataset.yml that matches no header, a required column that is missing.
+    Parameters
+    ----------
+    path : Path
+        The file.
+    fspec : FileSpec
+        Its entry in dataset.yml.
+    table : TableSpec
+        The contract table it supplies (part of).
+
+    Returns
+    -------
+    RawTable
+        The contract columns as text, the columns the file does not supply and the warnings.
+
+    Raises
+    ------
+    DataContractError or DataContractErrors
+        What stops the whole run: an unreadable file or unknown sheet stops at once; the mapping
+        problems (a ``columns:`` header that matches nothing or several columns, two columns
+        becoming one, missing required columns, ``not_collected:`` or ``constants:`` that
+        contradict the file) are collected and raised together, so one run lists them all.
     """
     path = Path(path)
     fmt = fspec.format
     if fmt == "auto":
         fmt = "xlsx" if path.suffix.lower() in (".xlsx", ".xlsm", ".xls") else "csv"
     records = _xlsx_records(path, fspec) if fmt == "xlsx" else _csv_records(path, fspec)
-    df, blank = _frame(records, fspec, path)
+    context = f"table '{table.name}'" + ("" if fspec.sheet is None else f", sheet {fspec.sheet!r}")
+    hint = _header_row_hint(records, fspec, table, fmt)
+    df, blank = _frame(records, fspec, path, context, hint)
     if fmt == "kobo":
         df = _drop_hxl_row(df)
-    df = _rename(df, fspec, table, path, fmt)
+    mapped = _Mapping(df, fspec, table, fmt)
+    df = mapped.frame
+    errors = [DataContractError(str(path), rule, f"{context}: {message}") for rule, message in mapped.problems]
+    for rule, message in _contradictions(mapped, fspec):
+        errors.append(DataContractError(str(path), rule, f"{context}: {message}"))
+    missing = [
+        c
+        for c, col in table.columns.items()
+        if col.required and c not in df.columns and c not in fspec.constants and c not in mapped.reported
+    ]
+    if missing:
+        error = DataContractError(str(path), "missing-column", f"{context}: {mapped.missing(missing, hint)}")
+        # A wrong header row explains the other problems too: say it first.
+        errors.insert(0 if hint else len(errors), error)
+    elif hint and errors:
+        row = f"row {fspec.header_row}"
+        errors.insert(
+            0,
+            DataContractError(
+                str(path), "header_row", f"{context}: few headers in {row} name contract columns; {hint}"
+            ),
+        )
+    DataContractErrors.raise_if_any(errors)
     for column, value in fspec.constants.items():
-        if column in df.columns:
-            raise DataContractError(
-                str(path),
-                "constants",
-                f"dataset.yml sets constants: {column}, but the file has a '{column}' column too: remove one of them",
-            )
         df[column] = value
     df[SOURCE_FILE] = fspec.path
-    return RawTable(df.reset_index(drop=True), blank)
+    absent = tuple(c for c in table.columns if c not in df.columns)
+    warnings = [
+        DataContractError(str(path), "not-collected", f"{context}: {mapped.absent(c)}")
+        for c in absent
+        if c not in fspec.not_collected and table.columns[c].used_by
+    ]
+    return RawTable(df.reset_index(drop=True), blank, absent, warnings)
+
+
+def _contradictions(mapped: _Mapping, fspec: FileSpec) -> list[tuple[str, str]]:
+    """``constants:`` and ``not_collected:`` entries that the file itself contradicts."""
+    out = []
+    for column in fspec.constants:
+        if column in mapped.frame.columns:
+            out.append(
+                (
+                    "constants",
+                    f"dataset.yml sets constants: {column}, but the file has a '{column}' column too "
+                    f"({mapped.where(column)}): remove it from constants: (the file's column is read)",
+                )
+            )
+    for column in fspec.not_collected:
+        if column in mapped.frame.columns:
+            out.append(
+                (
+                    "not_collected",
+                    f"dataset.yml declares '{column}' under not_collected:, but the file has it "
+                    f"({mapped.where(column)}): remove it from not_collected:",
+                )
+            )
+        elif column in fspec.constants:
+            out.append(
+                (
+                    "not_collected",
+                    f"dataset.yml declares '{column}' under not_collected: and sets it under constants: "
+                    "too: keep one of the two",
+                )
+            )
+    return out
 
 
 def _header_keys(header: str, fmt: str) -> list[str]:
@@ -276,74 +372,198 @@ def _header_keys(header: str, fmt: str) -> list[str]:
     return keys
 
 
-def _rename(df: pd.DataFrame, fspec: FileSpec, table: TableSpec, path: Path, fmt: str) -> pd.DataFrame:
-    headers = [str(c) for c in df.columns[:-2]]
-    keys = [_header_keys(h, fmt) for h in headers]
-    targets: list[str | None] = [None] * len(headers)
-    for export_header, target in fspec.columns.items():
+def column_letter(index: int) -> str:
+    """The spreadsheet letter of the column at 0-based ``index``.
+
+    >>> column_letter(0), column_letter(25), column_letter(27)
+    ('A', 'Z', 'AB')
+    """
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _letters(indexes: list[int]) -> str:
+    names = [column_letter(i) for i in indexes]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _header_row_hint(records: list[list[str]], fspec: FileSpec, table: TableSpec, fmt: str) -> str:
+    """Where the headers seem to be when the declared header row names few contract columns:
+    a title row above the real header ("REKAP PESERTA PELATIHAN 2024") is common."""
+    wanted = {normalise_header(h) for h in fspec.columns}
+    wanted |= {normalise_header(m.group(1)) for h in fspec.columns if (m := _OCCURRENCE.match(h.strip()))}
+
+    def named(row: list) -> int:
+        hits = 0
+        for cell in row:
+            keys = _header_keys(str(cell if cell is not None else ""), fmt)
+            if keys[0] and (keys[0] in wanted or any(k.replace(" ", "_") in table.columns for k in keys)):
+                hits += 1
+        return hits
+
+    h = fspec.header_row
+    current = named(records[h - 1]) if len(records) >= h else 0
+    scores = [(named(rec), number) for number, rec in enumerate(records[:_HEADER_SEARCH_ROWS], start=1) if number != h]
+    best, row = max(scores, key=lambda s: (s[0], -s[1]), default=(0, 0))
+    if best >= 2 and best > current:
+        return f"the headers seem to be in row {row}: add header_row: {row} to this file's entry in dataset.yml"
+    return ""
+
+
+class _Mapping:
+    """A file's headers matched to contract columns: explicit ``columns:`` entries first, then
+    headers that already are contract column names. Problems are collected in ``problems`` as
+    ``(rule, message)``; ``frame`` holds the matched columns renamed, plus bookkeeping."""
+
+    def __init__(self, df: pd.DataFrame, fspec: FileSpec, table: TableSpec, fmt: str):
+        self.fspec, self.table, self.fmt = fspec, table, fmt
+        self.headers = [str(c) for c in df.columns[:-2]]
+        self.keys = [_header_keys(h, fmt) for h in self.headers]
+        self.problems: list[tuple[str, str]] = []
+        self.reported: set[str] = set()  # targets with a problem reported already (not "missing" too)
+        self.targets: list[str | None] = [None] * len(self.headers)
+        self._explicit()
+        self._implicit()
+        self._duplicates()
+        positions = [i for i, t in enumerate(self.targets) if t is not None]
+        out = df.iloc[:, positions + [len(self.headers), len(self.headers) + 1]].copy()
+        out.columns = [self.targets[i] for i in positions] + [SOURCE_ROW, READ_PROBLEM]
+        self.frame = out
+
+    def _explicit(self) -> None:
+        for export_header, target in self.fspec.columns.items():
+            hits = self._find(export_header)
+            if len(hits) == 1:
+                self.targets[hits[0]] = target
+            else:
+                self.reported.add(target)
+
+    def _find(self, export_header: str) -> list[int]:
+        """Columns a ``columns:`` header names; records a problem unless exactly one."""
         want = normalise_header(export_header)
-        hits = [i for i, k in enumerate(keys) if want in k]
+        hits = [i for i, k in enumerate(self.keys) if want in k]
+        occurrence = _OCCURRENCE.match(export_header.strip())
+        if not hits and occurrence:
+            base, n = occurrence.group(1), int(occurrence.group(2))
+            same = [i for i, k in enumerate(self.keys) if normalise_header(base) in k]
+            if 1 <= n <= len(same):
+                return [same[n - 1]]
+            if same:
+                self.problems.append(
+                    (
+                        "mapping",
+                        f"dataset.yml maps header '{export_header}', but the file has only {len(same)} "
+                        f"column(s) headed '{base}' ({_letters(same)}): number them from 1, left to right",
+                    )
+                )
+                return []
         if not hits:
-            near = difflib.get_close_matches(want, [k[0] for k in keys], n=3, cutoff=0.5)
+            near = difflib.get_close_matches(want, [k[0] for k in self.keys], n=3, cutoff=0.5)
             hint = f" (closest: {'; '.join(repr(n) for n in near)})" if near else ""
-            raise DataContractError(
-                str(path),
-                "mapping",
-                f"dataset.yml maps header '{export_header}' but no column of the file "
-                f"matches it{hint}: copy the header from the export exactly",
+            self.problems.append(
+                (
+                    "mapping",
+                    f"dataset.yml maps header '{export_header}' but no column of the file "
+                    f"matches it{hint}: copy the header from the export exactly",
+                )
             )
-        if len(hits) > 1:
-            raise DataContractError(
-                str(path),
-                "mapping",
-                f"dataset.yml maps header '{export_header}', which matches "
-                f"{len(hits)} columns ({', '.join(headers[i] for i in hits)}): "
-                "write the full header, with its group prefix",
+        elif len(hits) > 1:
+            self.problems.append(("mapping", self._ambiguous(export_header, hits)))
+        return hits
+
+    def _ambiguous(self, export_header: str, hits: list[int]) -> str:
+        if len({self.keys[i][0] for i in hits}) > 1:  # Kobo: the same question in two groups
+            shown = ", ".join(f"{self.headers[i]} ({column_letter(i)})" for i in hits)
+            return (
+                f"dataset.yml maps header '{export_header}', which matches {len(hits)} columns ({shown}): "
+                "write the full header, with its group prefix"
             )
-        targets[hits[0]] = target
-    mapped = set(targets)
-    for i, k in enumerate(keys):
-        if targets[i] is not None or (fmt == "kobo" and KOBO_META.match(k[0])):
-            continue
-        for key in k:
-            name = key.replace(" ", "_")
-            if name in table.columns and name not in mapped:
-                targets[i] = name
-                break
-        if (
-            targets[i] is None
-            and fmt == "google-forms"
-            and k[0] in TIMESTAMP_HEADERS
-            and "submitted_at" in table.columns
-            and "submitted_at" not in mapped
-        ):
-            targets[i] = "submitted_at"
-    chosen = [t for t in targets if t is not None]
-    dup = sorted({t for t in chosen if chosen.count(t) > 1})
-    if dup:
-        which = [headers[i] for i, t in enumerate(targets) if t == dup[0]]
-        raise DataContractError(
-            str(path),
-            "mapping",
-            f"{len(which)} columns of the file would become '{dup[0]}' "
-            f"({'; '.join(repr(w) for w in which)}): map one of them explicitly under "
-            "columns: in dataset.yml, or remove the other",
+        return f"dataset.yml maps header '{export_header}', but " + self._same_header_advice(
+            export_header.strip(), hits
         )
-    positions = [i for i, t in enumerate(targets) if t is not None]
-    out = df.iloc[:, positions + [len(headers), len(headers) + 1]].copy()
-    out.columns = [targets[i] for i in positions] + [SOURCE_ROW, READ_PROBLEM]
-    missing = [
-        c for c, col in table.columns.items() if col.required and c not in out.columns and c not in fspec.constants
-    ]
-    if missing:
+
+    @staticmethod
+    def _same_header_advice(header: str, hits: list[int]) -> str:
+        numbered = " or ".join(f"'{header}#{n}'" for n in range(1, len(hits) + 1))
+        return (
+            f"the file has {len(hits)} columns with that header ({_letters(hits)}); the export is evidence "
+            f"and is not edited, so map the one you mean as {numbered} (counted from the left) under "
+            "columns: in dataset.yml, or export the data again with distinct headers"
+        )
+
+    def _implicit(self) -> None:
+        mapped = set(self.fspec.columns.values())  # a target named under columns: is never guessed
+        for i, k in enumerate(self.keys):
+            if self.targets[i] is not None or (self.fmt == "kobo" and KOBO_META.match(k[0])):
+                continue
+            for key in k:
+                name = key.replace(" ", "_")
+                if name in self.table.columns and name not in mapped:
+                    self.targets[i] = name
+                    break
+            if (
+                self.targets[i] is None
+                and self.fmt == "google-forms"
+                and k[0] in TIMESTAMP_HEADERS
+                and "submitted_at" in self.table.columns
+                and "submitted_at" not in mapped
+            ):
+                self.targets[i] = "submitted_at"
+
+    def _duplicates(self) -> None:
+        """Two columns becoming one contract column: report it, and read neither."""
+        chosen = [t for t in self.targets if t is not None]
+        for target in sorted({t for t in chosen if chosen.count(t) > 1}):
+            which = [i for i, t in enumerate(self.targets) if t == target]
+            explicit = [h for h, t in self.fspec.columns.items() if t == target]
+            if len(explicit) > 1:
+                message = (
+                    f"dataset.yml maps {len(explicit)} headers to '{target}' "
+                    f"({'; '.join(repr(h) for h in explicit)}): keep one of them under columns:"
+                )
+            else:
+                shown = "; ".join(f"{self.headers[i]!r} ({column_letter(i)})" for i in which)
+                message = f"{len(which)} columns of the file would become '{target}' ({shown}): "
+                if len({self.keys[i][0] for i in which}) == 1:
+                    message += self._same_header_advice(self.headers[which[0]].strip(), which)
+                else:
+                    message += (
+                        "map the one you mean explicitly under columns: in dataset.yml (the other is then not read)"
+                    )
+            self.problems.append(("mapping", message))
+            self.reported.add(target)
+            for i in which:
+                self.targets[i] = None
+
+    def where(self, column: str) -> str:
+        """Which header of the file became ``column``, and its spreadsheet letter."""
+        i = self.targets.index(column)
+        return f"header {self.headers[i]!r}, column {column_letter(i)}"
+
+    def _unmapped_near(self, column: str, cutoff: float) -> list[str]:
+        free = [self.keys[i][0] for i, t in enumerate(self.targets) if t is None]
+        return difflib.get_close_matches(column.replace("_", " "), free, n=1, cutoff=cutoff)
+
+    def missing(self, columns: list[str], hint: str) -> str:
+        """The message for required columns the file lacks."""
         lines = []
-        for c in missing:
-            near = difflib.get_close_matches(c.replace("_", " "), [k[0] for k in keys], n=1, cutoff=0.4)
+        for c in columns:
+            near = self._unmapped_near(c, 0.4)
             lines.append(f"{c} (closest header: {near[0]!r})" if near else c)
-        raise DataContractError(
-            str(path),
-            "missing-column",
-            f"required column(s) not found: {', '.join(lines)}; add them, or map the "
-            f"export's headers to them under columns: in dataset.yml (see docs/real-data.md)",
+        fix = "map the export's headers to them under columns: in dataset.yml (see docs/real-data.md)"
+        return f"required column(s) not found: {', '.join(lines)}; " + (f"{hint}; or {fix}" if hint else fix)
+
+    def absent(self, column: str) -> str:
+        """The warning for a column that analyses use and the file neither has nor declares."""
+        col = self.table.columns[column]
+        near = self._unmapped_near(column, 0.6)
+        closest = f" (closest header: {near[0]!r})" if near else ""
+        return (
+            f"column '{column}' (used by: {', '.join(col.used_by)}) not found{closest}; treated as not "
+            "collected — map the export's header to it under columns:, or declare it under not_collected: "
+            "in dataset.yml to silence this"
         )
-    return out
