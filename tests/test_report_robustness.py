@@ -75,6 +75,12 @@ CASES = {
     "no_workload_or_absence_columns": lambda s: _variant(
         s, enrollments=lambda e: e.drop(columns=["workload", "absence_reason"])
     ),
+    "no_optional_programme_columns": lambda s: _variant(
+        s, programs=lambda p: p.drop(columns=["method", "delivery", "partner", "jp", "incentive"])
+    ),
+    "some_post_tests_missing": lambda s: _variant(
+        s, tests=lambda t: t.assign(post_score=t["post_score"].mask(t.index % 7 == 0))
+    ),
 }
 
 

@@ -27,6 +27,11 @@ class ProcessedDataset:
     def synthetic(self) -> bool:
         return bool(self.manifest.get("synthetic"))
 
+    def columns_not_collected(self, table: str) -> tuple[str, ...]:
+        """Columns of ``table`` the raw export did not have (manifest ``columns_not_collected``;
+        an older manifest without that key: none). The processed table lacks them."""
+        return tuple((self.manifest.get("columns_not_collected") or {}).get(table) or ())
+
     @property
     def regions(self) -> list[dict]:
         return list(self.manifest["regions"])

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .findings import Int, finding
+from .findings import Fields, Int, Uncollected, finding
 from .region import RegionData
-from .section import Section
+from .section import NOT_COLLECTED, Section, missing_columns, part_not_collected
 
 
 def qualitative(data: RegionData) -> Section:
     sec = Section("qualitative")
-    q = data.qualitative
-    if len(q):
-        sec.tables["excerpts"] = q[["source", "theme", "excerpt"]].reset_index(drop=True)
-    elif not data.collected("qualitative"):
-        sec.status = "not_collected"
+    if not data.has("qualitative", "excerpt"):
+        sec.status = NOT_COLLECTED
         sec.findings.append(finding("common.not_collected"))
+        return sec
+    q = data.qualitative
+    if gone := missing_columns(data, "qualitative", ("source", "theme")):
+        part_not_collected(sec, "excerpt_details", "excerpt_details", "qualitative", gone)
+    if len(q):
+        cols = [c for c in ("source", "theme", "excerpt") if c in q.columns]
+        sec.tables["excerpts"] = q[cols].reset_index(drop=True)
+    else:
+        # Collected, but nothing for this region: a real zero, said as such.
+        sec.findings.append(finding("common.no_rows", what=Fields("qualitative")))
     return sec
 
 
@@ -41,4 +48,13 @@ def data_quality(data: RegionData) -> Section:
     blank = int(sum((manifest.get("blank_rows_skipped") or {}).values()))
     if blank:
         sec.findings.append(finding("quality.blank", blank=Int(blank)))
+    missing = uncollected(data)
+    if missing.tables or missing.columns:
+        sec.findings.append(finding("common.dataset_not_collected", what=missing))
     return sec
+
+
+def uncollected(data: RegionData) -> Uncollected:
+    """What the dataset did not supply, as a finding value."""
+    missing = data.not_collected()
+    return Uncollected(tuple(missing["tables"]), tuple((t, tuple(cols)) for t, cols in missing["columns"].items()))

@@ -32,6 +32,17 @@ class RegionMetrics:
         ind = self.indicators.get(ind_id)
         return ind if ind and ind.get("status") == "ok" and ind.get("estimate") is not None else None
 
+    def status(self, ind_id: str) -> str:
+        """The status of an indicator, or of a per-unit family (``results.ikm``): ``ok`` if any
+        member is shown; else the family's status-only record; an id the file lacks was not
+        collected (files written before the family records existed)."""
+        members = [i for k, i in self.indicators.items() if k == ind_id or k.startswith(ind_id + ".")]
+        if any(i.get("status") == "ok" for i in members):
+            return "ok"
+        if ind_id in self.indicators:
+            return self.indicators[ind_id].get("status", "not_collected")
+        return members[0].get("status", "not_collected") if members else "not_collected"
+
 
 def read_metrics(path: Path) -> RegionMetrics:
     """Parse a region's metrics.json; refuse a file of another schema."""
@@ -59,6 +70,17 @@ class CrossRegion:
     pooled: ev.PooledEffect | None
     pooling_method: str
     min_cell: int
+
+    @property
+    def poolable(self) -> tuple[str, ...]:
+        """Ids of the regions whose learning gain can be pooled (an estimate with a standard error)."""
+        return tuple(r.region_id for r in self.regions if (ind := r.get(POOLED_INDICATOR)) and ind.get("se"))
+
+    def not_collected_everywhere(self, ids) -> list[str]:
+        """Those of ``ids`` that no region collected (none when no region was rendered)."""
+        if not self.regions:
+            return []
+        return [i for i in ids if all(r.status(i) == "not_collected" for r in self.regions)]
 
 
 def cross_region(folder: Path, region_ids: list[str], pooling: str = "pm", min_cell: int = 5) -> CrossRegion:

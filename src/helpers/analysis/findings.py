@@ -55,8 +55,26 @@ class P:
 class Label:
     """A code shown by its name in the catalogue: ``Label("method", "e_learning")``."""
 
-    kind: str  # method | item | indicator | column | level
+    kind: str  # method | item | indicator | column | level | reason | analysis | table
     key: str
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Data a dataset did not supply: a whole table (no ``columns``) or some columns of it,
+    worded from the catalogue (``tables``, ``fields``), never by their code names."""
+
+    table: str
+    columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Uncollected:
+    """Everything a dataset did not supply: whole tables, and columns of the tables it did
+    supply as ``(table, (column, ...))`` pairs."""
+
+    tables: tuple[str, ...] = ()
+    columns: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -5,18 +5,30 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import evaluation as ev
-from .findings import CI, Int, Label, Num, P, finding
-from .region import RegionData, people, suppress_rows
-from .section import Section, unavailable
+from .findings import CI, Int, Label, Num, P, Pct, finding
+from .region import RegionData, people, recorded, suppress_rows
+from .section import NOT_COLLECTED, TOO_FEW, Section, missing_columns, part_not_collected, unavailable
 
 TESTED = ("pre_score", "post_score")
 
 
 def learning(data: RegionData) -> Section:
     sec = Section("learning")
-    tests = data.tests.dropna(subset=list(TESTED))
-    if people(tests) < data.min_cell:
+    if not data.collected("tests"):
         return unavailable(sec, data, "tests")
+    if missing_columns(data, "tests", ("post_score",)):
+        # Pre-tests alone: neither a gain nor attrition can be told.
+        sec.status = NOT_COLLECTED
+        part_not_collected(sec, ("overall", "attrition"), "paired_tests", "tests", ("post_score",))
+        return sec
+    # A pre-test without a post-test is a dropout: kept for the attrition rate, left out of
+    # every paired statistic, table and figure below.
+    tests = data.tests.dropna(subset=list(TESTED))
+    attrition = attrition_finding(sec, data)
+    if people(tests) < data.min_cell:
+        unavailable(sec, data, "tests")
+        sec.findings.append(attrition)
+        return sec
     pre, post = tests["pre_score"].astype(float), tests["post_score"].astype(float)
     overall = ev.paired_effect(pre.to_numpy(), post.to_numpy())
     # The headline gain is clustered by programme: people trained together share an
@@ -42,6 +54,10 @@ def learning(data: RegionData) -> Section:
     )
     if clustered.n_clusters < 2:
         sec.findings.append(finding("notes.one_programme"))
+    sec.findings.append(attrition)
+    if not data.has("programs", "method") or not recorded(tests, "method"):
+        part_not_collected(sec, ("by_method", "model", "contrast_vs_weakest"), "by_method", "programs", ("method",))
+        return sec
     rows = []
     for method, grp in tests.groupby("method"):
         gain = (grp["post_score"].astype(float) - grp["pre_score"].astype(float)).to_numpy()
@@ -68,6 +84,35 @@ def learning(data: RegionData) -> Section:
     sec.tables["by_method"] = by_method.drop(columns=["people"])
     _method_model(sec, data, tests.assign(gain=post - pre), by_method)
     return sec
+
+
+def attrition_finding(sec: Section, data: RegionData):
+    """The share of people with a pre-test and no post-test (DESIGN.md: dropouts are attrition).
+
+    A person counts as a dropout when any of their pre-tests lacks its post-test. Both the
+    dropouts and the people who stayed are groups of people: when either is non-empty and
+    below the minimum cell size, neither count nor share is shown (the share times the number
+    pre-tested would give the count back). No dropout at all is a real zero and is said so.
+    """
+    t = data.tests
+    pretested = t[t["pre_score"].notna()]
+    n = people(pretested)
+    dropped = int(pretested.loc[pretested["post_score"].isna(), "participant_key"].nunique())
+    small = [g for g in (dropped, n - dropped) if 0 < g < data.min_cell]
+    if n < data.min_cell or small:
+        sec.missing["attrition"] = TOO_FEW
+        return finding("learning.attrition_too_few", min_cell=Int(data.min_cell))
+    share = ev.proportion_ci(dropped, n)
+    sec.results["attrition"] = share
+    if dropped == 0:
+        return finding("learning.attrition_none", n=Int(n))
+    return finding(
+        "learning.attrition",
+        dropped=Int(dropped),
+        n=Int(n),
+        rate=Pct(share.proportion),
+        ci=CI(share.ci_low, share.ci_high, 1, percent=True),
+    )
 
 
 def _method_model(sec: Section, data: RegionData, scored: pd.DataFrame, by_method: pd.DataFrame) -> None:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from .findings import Uncollected
+from .participation import PREDICTORS
 from .region import RegionData, people
 from .results import latest_ikm
-from .section import NOT_COLLECTED, OK, TOO_FEW, Section
+from .section import NOT_COLLECTED, OK, REFUSED, TOO_FEW, Section
 
 SCHEMA = "asn-eval/metrics/1"
 STATUSES = ("ok", "too_few", "not_collected", "refused")
@@ -51,6 +53,19 @@ class Indicator:
         return d
 
 
+class Headlines(tuple):
+    """A region's indicators in report order (a tuple of ``Indicator``), carrying what its
+    dataset did not collect (``not_collected``, a findings ``Uncollected``) for the executive
+    summary's note."""
+
+    not_collected: Uncollected
+
+    def __new__(cls, indicators=(), not_collected: Uncollected | None = None):
+        obj = super().__new__(cls, indicators)
+        obj.not_collected = not_collected or Uncollected()
+        return obj
+
+
 def slug(text: str) -> str:
     """A stable id part from a unit's name: 'Layanan Pengaduan' -> 'layanan-pengaduan'."""
     return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "unit"
@@ -64,26 +79,51 @@ def _num(x) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def _missing(ind_id: str, section: Section, method: str = "", scale: str = "value") -> Indicator:
+def _missing(
+    ind_id: str, section: Section, method: str = "", scale: str = "value", part: str | None = None
+) -> Indicator:
+    """The record of a number that cannot be shown, with the status that says why.
+
+    The sub-analysis's own status (``section.missing[part]``) comes first: a column that was not
+    collected is ``not_collected`` even when the rest of its section is shown. Otherwise the
+    section's status; a section that is shown but lacks this number had too few people.
+    """
+    if part is not None and part in section.missing:
+        status = section.missing[part]
+        reason = (section.results.get("refusal_reasons") or {}).get(part)
+        notes = (reason,) if status == REFUSED and reason else ()
+        return Indicator(ind_id, method=method, status=status, notes=notes, scale=scale)
     status = section.status if section.status in (TOO_FEW, NOT_COLLECTED) else TOO_FEW
     return Indicator(ind_id, method=method, status=status, scale=scale)
+
+
+def _count(ind_id: str, data: RegionData, table: str, value: int) -> Indicator:
+    """A count of a table's rows: a real number, zero included, only if the table was collected."""
+    if not data.collected(table):
+        return Indicator(ind_id, method="count", status=NOT_COLLECTED, scale="count")
+    return Indicator(ind_id, float(value), method="count", scale="count")
+
+
+def _checked(ind: Indicator) -> Indicator:
+    """An ``ok`` record whose method gave no finite estimate is a refusal, never a blank ``ok``."""
+    if ind.status == OK and ind.estimate is None:
+        return replace(ind, status=REFUSED, ci_low=None, ci_high=None, se=None, notes=("model_not_estimable",))
+    return ind
 
 
 def headline_indicators(sections: dict[str, Section], data: RegionData) -> list[Indicator]:
     """Every headline number of a region, in report order."""
     out = [
-        Indicator("profile.participants", float(people(data.participants)), method="count", scale="count"),
-        Indicator("profile.programs", float(len(data.programs)), method="count", scale="count"),
-        Indicator("profile.enrollments", float(len(data.enrollments)), method="count", scale="count")
-        if data.collected("enrollments")
-        else Indicator("profile.enrollments", status=NOT_COLLECTED, scale="count"),
+        _count("profile.participants", data, "participants", people(data.participants)),
+        _count("profile.programs", data, "programs", len(data.programs)),
+        _count("profile.enrollments", data, "enrollments", len(data.enrollments)),
     ]
     out += _reaction(sections["reaction"])
     out += _learning(sections["learning"])
     out += _behaviour(sections["behaviour"])
     out += _participation(sections["participation"])
     out += _results(sections["results"])
-    return out
+    return [_checked(ind) for ind in out]
 
 
 def _reaction(sec: Section) -> list[Indicator]:
@@ -110,7 +150,7 @@ def _reaction(sec: Section) -> list[Indicator]:
             method="cronbach_alpha_feldt",
         )
         if alpha is not None
-        else _missing("reaction.cronbach_alpha", sec, "cronbach_alpha_feldt")
+        else _missing("reaction.cronbach_alpha", sec, "cronbach_alpha_feldt", part="alpha")
     )
     return [mean, rel]
 
@@ -126,10 +166,27 @@ def _cluster_notes(clusters: int | None) -> tuple[str, ...]:
     return ("few_clusters",) if clusters < FEW_CLUSTERS else ()
 
 
+def _attrition(sec: Section) -> Indicator:
+    share = sec.results.get("attrition")
+    if share is None:
+        return _missing("learning.attrition_rate", sec, "share_of_people_wilson", "share", part="attrition")
+    return Indicator(
+        "learning.attrition_rate",
+        _num(share.proportion),
+        _num(share.ci_low),
+        _num(share.ci_high),
+        n=int(share.n),
+        method="share_of_people_wilson",
+        scale="share",
+        extra={"denominator": "people_with_pre_test"},
+    )
+
+
 def _learning(sec: Section) -> list[Indicator]:
     learn, clustered = sec.results.get("overall"), sec.results.get("overall_clustered")
     if learn is None:
-        return [_missing(i, sec) for i in ("learning.mean_gain", "learning.d_z", "learning.normalized_gain")]
+        ids = ("learning.mean_gain", "learning.d_z", "learning.normalized_gain")
+        return [_missing(i, sec, part="overall") for i in ids] + [_attrition(sec)]
     return [
         # One interval for the headline gain, clustered by programme, wherever it is shown.
         Indicator(
@@ -153,6 +210,7 @@ def _learning(sec: Section) -> list[Indicator]:
             notes=("unclustered",),
         ),
         Indicator("learning.normalized_gain", _num(learn.normalized_gain), n=int(learn.n), method="hake_gain"),
+        _attrition(sec),
     ]
 
 
@@ -170,7 +228,7 @@ def _behaviour(sec: Section) -> list[Indicator]:
             method="cluster_robust_mean_cr2_bell_mccaffrey",
         )
         if gap is not None
-        else _missing("behaviour.application_gap", sec, "cluster_robust_mean_cr2_bell_mccaffrey")
+        else _missing("behaviour.application_gap", sec, "cluster_robust_mean_cr2_bell_mccaffrey", part="gap")
     ]
     if support is not None:
         row = support.to_frame().set_index("term").loc["supervisor_support"]
@@ -187,7 +245,7 @@ def _behaviour(sec: Section) -> list[Indicator]:
             )
         )
     else:
-        out.append(_missing("behaviour.supervisor_support", sec, "ols_cluster_robust_participant"))
+        out.append(_missing("behaviour.supervisor_support", sec, "ols_cluster_robust_participant", part="support"))
     return out
 
 
@@ -198,6 +256,9 @@ def _participation(sec: Section) -> list[Indicator]:
         return [
             _missing("participation.completion_rate", sec, share_method, "share"),
             _missing("participation.jp_share", sec, share_method, "share"),
+        ] + [
+            _missing(f"participation.odds_ratio.{p}", sec, "logistic_cr2_bell_mccaffrey", "odds_ratio")
+            for p in PREDICTORS
         ]
     out = [
         Indicator(
@@ -221,16 +282,19 @@ def _participation(sec: Section) -> list[Indicator]:
             method=share_method,
             scale="share",
             extra={"target_jp": _num(jp.target), "denominator": jp.denominator, "clustered_by": "participant"},
-        ),
+        )
+        if jp is not None
+        else _missing("participation.jp_share", sec, share_method, "share", part="jp"),
     ]
     method = "logistic_cr2_bell_mccaffrey"
-    if model is not None:
-        for _, row in model.to_frame().iterrows():
-            if row["term"] == "Intercept":
-                continue
+    terms = model.to_frame().set_index("term") if model is not None else None
+    for p in PREDICTORS:
+        ind_id = f"participation.odds_ratio.{p}"
+        if terms is not None and p in terms.index:
+            row = terms.loc[p]
             out.append(
                 Indicator(
-                    f"participation.odds_ratio.{row['term']}",
+                    ind_id,
                     _num(row["odds_ratio"]),
                     _num(row["ci_low"]),
                     _num(row["ci_high"]),
@@ -241,17 +305,8 @@ def _participation(sec: Section) -> list[Indicator]:
                     notes=_cluster_notes(model.n_clusters),
                 )
             )
-    elif sec.results.get("model_refused"):
-        for term in sec.results.get("model_terms", ("schedule_conflict",)):
-            out.append(
-                Indicator(
-                    f"participation.odds_ratio.{term}",
-                    method=method,
-                    status="refused",
-                    notes=(str(sec.results["model_refused"]),),
-                    scale="odds_ratio",
-                )
-            )
+        elif f"odds_ratio.{p}" in sec.missing:
+            out.append(_missing(ind_id, sec, method, "odds_ratio", part=f"odds_ratio.{p}"))
     return out
 
 
@@ -356,4 +411,20 @@ def _results(sec: Section) -> list[Indicator]:
                 },
             )
         )
+    # A family of per-unit numbers with no member at all still gets one record that says why
+    # (not collected, too few respondents, a single survey wave), so a reader of metrics.json
+    # can tell "no data" from "nothing measured".
+    for family, (part, method, scale) in FAMILIES.items():
+        if part in sec.missing and not any(i.id.startswith(family + ".") for i in out):
+            out.append(_missing(family, sec, method, scale, part=part))
     return out
+
+
+#: Per-unit indicator families -> (section part, method, scale) of their status-only record.
+FAMILIES = {
+    "results.its.level_change": ("its", "segmented_gls_ar1_reml_kenward_roger_t", "value"),
+    "results.its.slope_change": ("its", "segmented_gls_ar1_reml_kenward_roger_t", "value"),
+    "results.did": ("did", "difference_in_differences", "value"),
+    "results.ikm_change": ("ikm_change", "ikm_difference_delta_method_welch_t", "value"),
+    "results.ikm": ("ikm", "ikm_permenpanrb_14_2017", "index"),
+}

@@ -7,11 +7,23 @@ import pandas as pd
 
 from .. import evaluation as ev
 from .findings import CI, Int, Label, Num, Pct, finding
-from .region import RegionData, people, suppress_rows
-from .section import Section, direction, unavailable
+from .region import RegionData, people, recorded, suppress_rows
+from .section import (
+    NOT_COLLECTED,
+    REFUSED,
+    Section,
+    direction,
+    missing_columns,
+    part_not_collected,
+    refuse,
+    unavailable,
+)
 
 FACTORS = ("schedule_conflict", "incentive")
 PREDICTORS = ("schedule_conflict", "incentive", "workload")
+#: Where each barrier is recorded: per enrolment, or per programme.
+SOURCE = {"schedule_conflict": "enrollments", "workload": "enrollments", "incentive": "programs"}
+SESSIONS = ("sessions_attended", "sessions_total")
 
 
 def jp_frame(data: RegionData, enr: pd.DataFrame) -> pd.DataFrame:
@@ -36,6 +48,12 @@ def jp_frame(data: RegionData, enr: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([done, zero], ignore_index=True)
 
 
+def _factor(data: RegionData, enr: pd.DataFrame, name: str) -> bool:
+    """Whether a barrier was collected and has at least one value in this region's enrolments."""
+    column = data.program_column("enrollments", name) if SOURCE[name] == "programs" else name
+    return column is not None and data.has(SOURCE[name], name) and recorded(enr, column)
+
+
 def participation(data: RegionData) -> Section:
     sec = Section("participation")
     enr = data.enrollments.copy()
@@ -46,17 +64,42 @@ def participation(data: RegionData) -> Section:
     # People enrol in several programmes: the interval treats a person's enrolments as a cluster.
     rate = ev.clustered_proportion(enr["completed"].to_numpy(), enr["participant_key"].to_numpy())
     sec.results["completion"] = rate
-    attendance = (enr["sessions_attended"].astype(float) / enr["sessions_total"].astype(float)).mean()
-    sec.findings.append(
-        finding(
-            "participation.lead",
-            n=Int(n),
-            people=Int(people(enr)),
-            rate=Pct(rate.proportion),
-            ci=CI(rate.ci_low, rate.ci_high, 1, percent=True),
-            attendance=Pct(attendance),
-        )
-    )
+    common = {
+        "n": Int(n),
+        "people": Int(people(enr)),
+        "rate": Pct(rate.proportion),
+        "ci": CI(rate.ci_low, rate.ci_high, 1, percent=True),
+    }
+    # Attendance needs both session counts on the same enrolment; without them it is unknown.
+    attended = enr.dropna(subset=list(SESSIONS)) if all(recorded(enr, c) for c in SESSIONS) else enr.iloc[:0]
+    if len(attended):
+        attendance = (attended["sessions_attended"].astype(float) / attended["sessions_total"].astype(float)).mean()
+        sec.results["attendance"] = attendance
+        sec.findings.append(finding("participation.lead", **common, attendance=Pct(attendance)))
+    else:
+        sec.findings.append(finding("participation.lead_completion", **common))
+        lacking = tuple(c for c in SESSIONS if not recorded(enr, c)) or SESSIONS
+        part_not_collected(sec, "attendance", "attendance", "enrollments", lacking)
+    _jp(sec, data, enr)
+    _by_factor(sec, data, enr)
+    _model(sec, data, enr)
+    _reasons(sec, data, enr)
+    return sec
+
+
+def _jp(sec: Section, data: RegionData, enr: pd.DataFrame) -> None:
+    """Attainment of the yearly JP target; never from a JP that was not recorded."""
+    if data.program_column("enrollments", "jp") is None or not recorded(data.programs, "jp"):
+        part_not_collected(sec, "jp", "jp_attainment", "programs", ("jp",))
+        return
+    if not data.collected("participants"):
+        part_not_collected(sec, "jp", "jp_attainment", "participants")
+        return
+    if enr.loc[enr["completed"], "jp"].isna().any():
+        # A completed programme of unknown length: a person's JP total is unknown, not short.
+        refuse(sec, "jp", "jp_incomplete")
+        sec.findings.append(finding("participation.jp_refused", reason=Label("reason", "jp_incomplete")))
+        return
     jp = ev.jp_attainment(
         jp_frame(data, enr), target=float(data.settings["participation.jp_target"]), cluster="participant_key"
     )
@@ -72,8 +115,16 @@ def participation(data: RegionData) -> Section:
             people=Int(people(data.participants)),
         )
     )
-    rows = []
+
+
+def _by_factor(sec: Section, data: RegionData, enr: pd.DataFrame) -> None:
+    """Completion with and without each barrier; a barrier not collected keeps a flagged row."""
+    rows, absent = [], []
     for flag in FACTORS:
+        if not _factor(data, enr, flag):
+            absent.append(flag)
+            part_not_collected(sec, f"by_factor.{flag}", flag, SOURCE[flag], (flag,))
+            continue
         for value, grp in enr.dropna(subset=[flag]).groupby(flag):
             r = ev.clustered_proportion(grp["completed"].to_numpy(), grp["participant_key"].to_numpy())
             rows.append(
@@ -91,30 +142,32 @@ def participation(data: RegionData) -> Section:
     by_factor = suppress_rows(
         by_factor, "people", data.min_cell, group_by="factor", value_cols=["n", "completion", "ci_low", "ci_high"]
     )
+    if absent:
+        flagged = pd.DataFrame({"factor": absent, "suppressed": False, "not_collected": True})
+        by_factor = pd.concat([by_factor.assign(not_collected=False), flagged], ignore_index=True)
+        by_factor["value"] = by_factor["value"].astype("boolean")
+        by_factor["n"] = by_factor["n"].astype("Int64")
     sec.results["by_factor"] = by_factor
     sec.tables["by_factor"] = by_factor.drop(columns=["people"])
-    _model(sec, data, enr)
-    reason = enr["absence_reason"] if "absence_reason" in enr.columns else pd.Series(pd.NA, index=enr.index)
-    absent = enr.assign(absence_reason=reason).loc[~enr["completed"] & reason.notna() & (reason != "")]
-    reasons = (
-        absent.groupby("absence_reason")
-        .agg(n=("participant_key", "size"), people=("participant_key", "nunique"))
-        .reset_index()
-        .rename(columns={"absence_reason": "reason"})
-        .sort_values("n", ascending=False)
-    )
-    reasons = suppress_rows(
-        reasons.astype({"n": "int64", "people": "int64"}), "people", data.min_cell, value_cols=["n"]
-    )
-    sec.tables["reasons"] = reasons.drop(columns=["people"])
-    return sec
 
 
 def _model(sec: Section, data: RegionData, enr: pd.DataFrame) -> None:
     """Logistic regression of completion on schedule conflict, incentive and workload."""
-    predictors = [c for c in PREDICTORS if c in enr.columns and enr[c].notna().any() and enr[c].nunique() > 1]
+    predictors = []
+    for c in PREDICTORS:
+        if not _factor(data, enr, c):
+            sec.missing[f"odds_ratio.{c}"] = NOT_COLLECTED
+            if c not in FACTORS:  # the barriers above already said so
+                part_not_collected(sec, f"odds_ratio.{c}", c, SOURCE[c], (c,))
+        elif enr[c].nunique() < 2:
+            refuse(sec, f"odds_ratio.{c}", "constant_predictor")
+        else:
+            predictors.append(c)
     if not predictors or enr["completed"].nunique() < 2:
-        sec.findings.append(finding("participation.no_model"))
+        for c in predictors:
+            refuse(sec, f"odds_ratio.{c}", "constant_outcome")
+        if any(sec.missing.get(f"odds_ratio.{c}") == REFUSED for c in PREDICTORS):
+            sec.findings.append(finding("participation.no_model"))
         return
     sec.results["model_terms"] = tuple(predictors)
     model_df = enr[["completed", "program_id", *predictors]].copy()
@@ -128,6 +181,8 @@ def _model(sec: Section, data: RegionData, enr: pd.DataFrame) -> None:
         )
     except ev.EstimationRefused as exc:
         sec.results["model_refused"] = exc.reason
+        for c in predictors:
+            refuse(sec, f"odds_ratio.{c}", exc.reason)
         sec.findings.append(finding("participation.model_refused", reason=Label("reason", exc.reason)))
         return
     sec.results["model"] = model
@@ -142,3 +197,22 @@ def _model(sec: Section, data: RegionData, enr: pd.DataFrame) -> None:
                 ci=CI(row["ci_low"], row["ci_high"]),
             )
         )
+
+
+def _reasons(sec: Section, data: RegionData, enr: pd.DataFrame) -> None:
+    if missing_columns(data, "enrollments", ("absence_reason",), enr):
+        part_not_collected(sec, "reasons", "absence_reasons", "enrollments", ("absence_reason",))
+        return
+    reason = enr["absence_reason"]
+    absent = enr.loc[~enr["completed"] & reason.notna() & (reason != "")]
+    reasons = (
+        absent.groupby("absence_reason")
+        .agg(n=("participant_key", "size"), people=("participant_key", "nunique"))
+        .reset_index()
+        .rename(columns={"absence_reason": "reason"})
+        .sort_values("n", ascending=False)
+    )
+    reasons = suppress_rows(
+        reasons.astype({"n": "int64", "people": "int64"}), "people", data.min_cell, value_cols=["n"]
+    )
+    sec.tables["reasons"] = reasons.drop(columns=["people"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .. import evaluation as ev
 from .findings import CI, Int, Num, Pct, finding
-from .region import RegionData, people, suppress_rows
-from .section import Section, unavailable
+from .region import RegionData, people, recorded, suppress_rows
+from .section import NOT_COLLECTED, Section, missing_columns, part_not_collected, unavailable
 
 LIKERT_ITEMS = ("relevance", "instructor", "method", "facilities", "schedule", "overall")
 
@@ -16,6 +16,10 @@ def reaction(data: RegionData) -> Section:
     items = [c for c in LIKERT_ITEMS if c in rx.columns and rx[c].notna().any()]
     if people(rx) < data.min_cell or not items:
         return unavailable(sec, data, "reaction")
+    if gone := missing_columns(data, "reaction", LIKERT_ITEMS, rx):
+        part_not_collected(sec, "items", "reaction_items", "reaction", gone)
+        if len(items) < 2:  # one item: no scale whose reliability could be measured
+            sec.missing["alpha"] = NOT_COLLECTED
     resp = rx[items].astype("Float64").astype(float)
     frame = ev.likert_summary(resp, scale=(1, 2, 3, 4, 5)).to_frame()
     frame["people"] = [int(rx.loc[rx[i].notna(), "participant_key"].nunique()) for i in frame["item"]]
@@ -52,11 +56,15 @@ def reaction(data: RegionData) -> Section:
     sec.tables["items"] = frame[
         ["item", "n", "mean", "ci_low", "ci_high", "median", "top2", "bottom2", "suppressed"]
     ].copy()
-    if "overall" in items:
-        # The reaction survey has its own "method" item; the programme's method is "method_program".
+    # The reaction survey has its own "method" item; the programme's method is "method_program".
+    method = data.program_column("reaction", "method")
+    if "overall" in items and (method is None or not recorded(rx, method)):
+        part_not_collected(sec, "by_method", "by_method", "programs", ("method",))
+    elif "overall" in items:
         by_method = (
             rx.assign(overall=rx["overall"].astype(float))
-            .rename(columns={"method": "method_item", "method_program": "method"})
+            .drop(columns=["method"] if method != "method" and "method" in rx.columns else [])
+            .rename(columns={method: "method"})
             .groupby("method")
             .agg(n=("overall", "count"), people=("participant_key", "nunique"), mean=("overall", "mean"))
             .reset_index()

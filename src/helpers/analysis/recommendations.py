@@ -3,6 +3,11 @@
 Each rule reads result objects of the sections and fires only on evidence: a confidence
 interval that excludes "no effect", a share below a target, a grade below B. Thresholds live in
 ``settings.yml`` (``recommendations:``), wording in the catalogue (``advice.<rule>``).
+
+A rule whose evidence is missing (not collected, too few people or programmes, refused) is
+never skipped in silence: it gives a finding that the evidence for its question is
+insufficient (``recommendations.no_evidence``), so "no problem found" is only said when every
+enabled rule had evidence to look at.
 """
 
 from __future__ import annotations
@@ -14,24 +19,127 @@ import pandas as pd
 from .findings import CI, Finding, Int, Label, Num, Pct, finding
 from .region import RegionData
 from .results import latest_ikm
-from .section import Section
+from .section import NOT_COLLECTED, OK, REFUSED, TOO_FEW, Section
+
+#: Why a rule had no evidence: a status, or a refusal reason code (``reasons.<code>``).
+Gap = tuple[str, str] | None
 
 
 def recommend(sections: dict[str, Section], data: RegionData) -> list[Finding]:
-    """Every recommendation whose rule is enabled and whose evidence is there."""
+    """Every recommendation whose rule is enabled and whose evidence is there, followed by one
+    finding for each enabled rule whose evidence is missing."""
     out: list[Finding] = []
-    for rule in (
-        _schedule_conflict,
-        _incentive,
-        _jp_target,
-        _supervisor_support,
-        _self_supervisor_gap,
-        _weak_method,
-        _service_improved,
-        _ikm_low,
-    ):
-        out.extend(rule(sections, data))
-    return out
+    gaps: list[Finding] = []
+    for name, evidence, rule in RULES:
+        if not data.settings.rule(name):
+            continue  # switched off for this dataset: not a question the report asks
+        gap = evidence(sections, data)
+        if gap is None:
+            out.extend(rule(sections, data))
+            continue
+        kind, code = gap
+        gaps.append(
+            finding(
+                "recommendations.no_evidence",
+                question=Label("question", name),
+                why=Label("reason" if kind == REFUSED else "evidence", code),
+            )
+        )
+    return out + gaps
+
+
+def _status(sec: Section, part: str | None = None) -> Gap:
+    """The gap of a section, or of one of its parts, or None when it was shown."""
+    if part is not None and part in sec.missing:
+        status = sec.missing[part]
+        if status == REFUSED:
+            return REFUSED, (sec.results.get("refusal_reasons") or {}).get(part, "model_not_estimable")
+        return status, status
+    if sec.status != OK:
+        return sec.status, sec.status
+    return None
+
+
+def _odds_evidence(term: str):
+    def evidence(sections, data) -> Gap:
+        sec = sections["participation"]
+        gap = _status(sec, f"odds_ratio.{term}")
+        if gap is not None:
+            return gap
+        if term not in _participation_terms(sections).index:
+            return REFUSED, sec.results.get("model_refused") or "model_not_estimable"
+        return None
+
+    return evidence
+
+
+def _incentive_evidence(sections, data) -> Gap:
+    gap = _odds_evidence("incentive")(sections, data)
+    if gap is not None:
+        return gap
+    # Incentives are set per programme: with a couple of incentive programmes the model's
+    # programme-clustered interval is far too narrow to act on.
+    per_arm = data.programs.groupby("incentive")["program_id"].nunique()
+    if len(per_arm) != 2 or per_arm.min() < data.settings.rule("incentive")["min_programs_each"]:
+        return TOO_FEW, "too_few_programmes"
+    return None
+
+
+def _jp_evidence(sections, data) -> Gap:
+    return _status(sections["participation"], "jp")
+
+
+def _support_evidence(sections, data) -> Gap:
+    sec = sections["behaviour"]
+    gap = _status(sec, "support")
+    if gap is not None:
+        return gap
+    support = sec.results.get("support")
+    if support is None or pd.isna(support.to_frame().set_index("term").loc["supervisor_support", "coefficient"]):
+        return REFUSED, "model_not_estimable"
+    return None
+
+
+def _gap_evidence(sections, data) -> Gap:
+    sec = sections["behaviour"]
+    return _status(sec, "gap") or (None if sec.results.get("gap") is not None else (TOO_FEW, TOO_FEW))
+
+
+def _method_evidence(sections, data) -> Gap:
+    sec = sections["learning"]
+    gap = _status(sec, "by_method")
+    if gap is not None:
+        return gap
+    by_method = sec.results.get("by_method")
+    if by_method is None:
+        return TOO_FEW, TOO_FEW
+    if len(by_method) <= 1:
+        return TOO_FEW, "one_method"
+    if sec.results.get("model_refused"):
+        return REFUSED, sec.results["model_refused"]
+    if sec.results.get("model") is None:
+        return TOO_FEW, "too_few_programmes"
+    if sec.results.get("contrast_vs_weakest") is None:
+        return REFUSED, "model_not_estimable"
+    return None
+
+
+def _service_evidence(sections, data) -> Gap:
+    sec = sections["results"]
+    if sec.results.get("its"):
+        return None
+    gap = _status(sec, "its")
+    if gap is not None:
+        return gap
+    refused = sec.results.get("its_refused") or {}
+    return (REFUSED, next(iter(refused.values()))) if refused else (NOT_COLLECTED, NOT_COLLECTED)
+
+
+def _ikm_evidence(sections, data) -> Gap:
+    sec = sections["results"]
+    if latest_ikm(sec):
+        return None
+    return _status(sec, "ikm") or (TOO_FEW, TOO_FEW)
 
 
 def _participation_terms(sections: dict[str, Section]) -> pd.DataFrame:
@@ -50,12 +158,8 @@ def _schedule_conflict(sections, data):
 def _incentive(sections, data):
     terms, r = _participation_terms(sections), data.settings.rule("incentive")
     if r and "incentive" in terms.index:
-        row = terms.loc["incentive"]
-        # Incentives are set per programme: with a couple of incentive programmes the model's
-        # programme-clustered interval is far too narrow to act on.
-        per_arm = data.programs.groupby("incentive")["program_id"].nunique()
-        enough = len(per_arm) == 2 and per_arm.min() >= r["min_programs_each"]
-        if enough and row["ci_low"] > r["min_ci_low"]:
+        row = terms.loc["incentive"]  # enough programmes with and without: _incentive_evidence
+        if row["ci_low"] > r["min_ci_low"]:
             yield finding("advice.incentive", odds=Num(row["odds_ratio"]), ci=CI(row["ci_low"], row["ci_high"]))
 
 
@@ -131,3 +235,16 @@ def _ikm_low(sections, data):
             yield finding(
                 "advice.ikm_low", unit=row["unit"], value=Num(row["ikm"]), category=row["category"], label=row["label"]
             )
+
+
+#: (settings name, evidence check, rule), in the order the recommendations are listed.
+RULES = (
+    ("schedule_conflict", _odds_evidence("schedule_conflict"), _schedule_conflict),
+    ("incentive", _incentive_evidence, _incentive),
+    ("jp_target", _jp_evidence, _jp_target),
+    ("supervisor_support", _support_evidence, _supervisor_support),
+    ("self_supervisor_gap", _gap_evidence, _self_supervisor_gap),
+    ("weak_method", _method_evidence, _weak_method),
+    ("service_improved", _service_evidence, _service_improved),
+    ("ikm_low", _ikm_evidence, _ikm_low),
+)

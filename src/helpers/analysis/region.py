@@ -16,6 +16,7 @@ from ..ingest.contract import load_contract
 from ..store import ProcessedDataset
 from .settings import AnalysisSettings, load_settings
 
+#: Programme attributes joined onto the person-level tables; only those the dataset has are joined.
 PROGRAM_COLUMNS = ["program_id", "method", "delivery", "incentive", "jp", "end_date", "title"]
 
 
@@ -44,11 +45,43 @@ class RegionData:
         """Whether the dataset supplied this table at all (an empty table is still collected)."""
         return table in self.dataset.tables
 
+    def has(self, table: str, column: str | None = None) -> bool:
+        """Whether the dataset supplied this table and, if given, this column of it.
+
+        A column is not collected when the export lacked it: ingest then leaves it out of the
+        processed table and lists it under ``columns_not_collected`` in the manifest. Either
+        sign is enough, so an older manifest without that key still works.
+        """
+        if not self.collected(table):
+            return False
+        if column is None:
+            return True
+        return column in self.dataset.tables[table].columns and column not in self.dataset.columns_not_collected(table)
+
+    def not_collected(self) -> dict:
+        """What this dataset did not supply, language-free: ``{"tables": [...], "columns": {table: [...]}}``.
+
+        Tables and columns in contract order; personal columns (NIP, name) are never listed:
+        they are left out of the processed data by design, not missing.
+        """
+        contract = load_contract()
+        tables = [t for t in contract.order if not self.collected(t)]
+        columns = {}
+        for t in contract.order:
+            if t in tables:
+                continue
+            missing = [c for c, spec in contract.tables[t].columns.items() if not spec.personal and not self.has(t, c)]
+            if missing:
+                columns[t] = missing
+        return {"tables": tables, "columns": columns}
+
     def _table(self, name: str) -> pd.DataFrame:
-        """A processed table, or an empty one with the contract's columns if it was not collected."""
+        """A processed table without its not-collected columns, or an empty one with the
+        contract's columns if the table was not collected."""
         df = self.dataset.tables.get(name)
         if df is not None:
-            return df
+            gone = set(self.dataset.columns_not_collected(name)) & set(df.columns)
+            return df.drop(columns=sorted(gone)) if gone else df
         cols = [
             ("participant_key" if c == "nip" else c)
             for c, spec in load_contract().tables[name].columns.items()
@@ -61,9 +94,16 @@ class RegionData:
         return df[df["region_id"] == self.region_id].reset_index(drop=True)
 
     def _by_program(self, table: str) -> pd.DataFrame:
-        return self._table(table).merge(
-            self.programs[PROGRAM_COLUMNS], on="program_id", how="inner", suffixes=("", "_program")
-        )
+        joined = [c for c in PROGRAM_COLUMNS if c in self.programs.columns]
+        return self._table(table).merge(self.programs[joined], on="program_id", how="inner", suffixes=("", "_program"))
+
+    def program_column(self, table: str, column: str) -> str | None:
+        """The name under which a programme attribute appears in a person-level table, or None
+        when the dataset did not collect it. ``reaction`` has its own ``method`` item, so the
+        programme's method is ``method_program`` there."""
+        if not self.has("programs", column) or column not in PROGRAM_COLUMNS:
+            return None
+        return f"{column}_program" if self.has(table, column) else column
 
     @cached_property
     def programs(self) -> pd.DataFrame:
@@ -100,6 +140,12 @@ class RegionData:
     @cached_property
     def qualitative(self) -> pd.DataFrame:
         return self._by_region("qualitative")
+
+
+def recorded(df: pd.DataFrame, column: str) -> bool:
+    """Whether a frame has the column with at least one value: an absent or all-blank column
+    holds no data, and is never summed or filled into a zero."""
+    return column in df.columns and bool(df[column].notna().any())
 
 
 def people(df: pd.DataFrame) -> int:

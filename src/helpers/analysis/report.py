@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 from ..store import ProcessedDataset
 from .behaviour import behaviour
-from .context import data_quality, qualitative
-from .findings import Finding
+from .context import data_quality, qualitative, uncollected
+from .findings import Finding, Uncollected
 from .learning import learning
-from .metrics import Indicator, headline_indicators
+from .metrics import Headlines, Indicator, headline_indicators
 from .participation import participation
 from .profile import profile
 from .reaction import reaction
@@ -61,6 +61,11 @@ class RegionReport:
         """Keys of the sections whose data were not collected."""
         return [k for k, s in self.sections.items() if s.status == "not_collected"]
 
+    @property
+    def not_collected(self) -> Uncollected:
+        """The tables and columns the dataset did not supply."""
+        return uncollected(self.data)
+
 
 def build_sections(data: RegionData) -> dict[str, Section]:
     """Every section of a region report, in report order."""
@@ -73,4 +78,5 @@ def build_region_report(
     """Compute a region's whole report once (settings: the dataset's, unless given)."""
     data = RegionData(dataset, region_id, settings)
     sections = build_sections(data)
-    return RegionReport(data, sections, tuple(headline_indicators(sections, data)), tuple(recommend(sections, data)))
+    indicators = Headlines(headline_indicators(sections, data), uncollected(data))
+    return RegionReport(data, sections, indicators, tuple(recommend(sections, data)))

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from .. import evaluation as ev
-from .findings import CI, Int, Label, Num, finding
+from .findings import CI, Fields, Int, Label, Num, finding
 from .region import RegionData, suppress_rows
-from .section import NOT_COLLECTED, Section
+from .section import NOT_COLLECTED, TOO_FEW, Section, part_not_collected, refuse
 
 UNSUR_COLUMNS = [f"u{i}" for i in range(1, 10)]
 
@@ -41,15 +41,52 @@ def month_index(period: str) -> int:
     return pd.Period(period, freq="M").ordinal
 
 
+SERVICE_PARTS = ("its", "did")
+SKM_PARTS = ("ikm", "ikm_change")
+
+
 def results(data: RegionData) -> Section:
     sec = Section("results")
-    _its(sec, data)
-    _did(sec, data)
-    _ikm(sec, data)
+    sec.results["its"] = {}
     if not data.collected("service") and not data.collected("skm"):
         sec.status = NOT_COLLECTED
+        sec.missing.update(dict.fromkeys(SERVICE_PARTS + SKM_PARTS, NOT_COLLECTED))
         sec.findings.append(finding("common.not_collected"))
+        return sec
+    if _service_ready(sec, data):
+        _its(sec, data)
+        _did(sec, data)
+    if _skm_ready(sec, data):
+        _ikm(sec, data)
     return sec
+
+
+def _service_ready(sec: Section, data: RegionData) -> bool:
+    """Whether the service series can be analysed; if not, one sentence says what is missing."""
+    if not data.collected("service"):
+        part_not_collected(sec, SERVICE_PARTS, "service_series", "service")
+    elif not data.has("service", "trained_from"):
+        part_not_collected(sec, SERVICE_PARTS, "service_series", "service", ("trained_from",))
+    elif data.service.empty:
+        sec.missing.update(dict.fromkeys(SERVICE_PARTS, NOT_COLLECTED))
+        sec.findings.append(finding("common.no_rows", what=Fields("service")))
+    elif data.service["trained_from"].isna().all():
+        sec.missing.update(dict.fromkeys(SERVICE_PARTS, NOT_COLLECTED))
+        sec.findings.append(finding("results.no_training_month"))
+    else:
+        return True
+    return False
+
+
+def _skm_ready(sec: Section, data: RegionData) -> bool:
+    if not data.collected("skm"):
+        part_not_collected(sec, SKM_PARTS, "ikm", "skm")
+    elif data.skm.empty:
+        sec.missing.update(dict.fromkeys(SKM_PARTS, NOT_COLLECTED))
+        sec.findings.append(finding("common.no_rows", what=Fields("skm")))
+    else:
+        return True
+    return False
 
 
 def _its(sec: Section, data: RegionData) -> None:
@@ -58,7 +95,7 @@ def _its(sec: Section, data: RegionData) -> None:
     for (unit, indicator), grp in data.service.groupby(["unit", "indicator"], sort=True):
         trained = grp["trained_from"].dropna()
         if trained.empty:
-            continue
+            continue  # a comparison unit: it serves the difference-in-differences below
         start = str(trained.iloc[0])
         grp = grp.sort_values("period")
         periods = grp["period"].astype(str).tolist()
@@ -132,9 +169,20 @@ def _did(sec: Section, data: RegionData) -> None:
     did_rows = []
     for indicator, grp in data.service.groupby("indicator"):
         starts = grp["trained_from"].dropna().unique()
-        if len(starts) == 0 or grp["trained_from"].notna().all():
+        if len(starts) == 0:
+            continue  # nobody trained: no question to answer
+        if grp["trained_from"].notna().all():
+            sec.results.setdefault("did_refused", {})[indicator] = "no_comparison"
+            sec.findings.append(
+                finding(
+                    "results.did_refused",
+                    indicator=Label("indicator", indicator),
+                    reason=Label("reason", "no_comparison"),
+                )
+            )
             continue
         if len(starts) > 1:
+            sec.results.setdefault("did_refused", {})[indicator] = "staggered"
             sec.findings.append(finding("results.did_staggered", indicator=Label("indicator", indicator)))
             continue
         panel = grp.assign(treated=grp["trained_from"].notna(), post=grp["period"] >= starts[0])
@@ -207,6 +255,10 @@ def _ikm(sec: Section, data: RegionData) -> None:
     )
     sec.results["ikm"] = ikm
     sec.tables["ikm"] = ikm
+    if ikm["suppressed"].all():
+        sec.missing.update(dict.fromkeys(SKM_PARTS, TOO_FEW))
+        sec.findings.append(finding("results.ikm_too_few", min_cell=Int(data.min_cell)))
+        return
     for unit, rows in ikm[~ikm["suppressed"]].sort_values("period").groupby("unit", sort=True):
         first, last = rows.iloc[0], rows.iloc[-1]
         if len(rows) == 1:
@@ -240,6 +292,9 @@ def _ikm(sec: Section, data: RegionData) -> None:
         if change.category_changed:
             key = "results.ikm_grade_certain" if change.category_change_certain else "results.ikm_grade_uncertain"
             sec.findings.append(finding(key, unit=unit))
+    if not sec.results.get("ikm_change"):
+        # Every unit shown has a single survey wave: there is no change to estimate.
+        refuse(sec, "ikm_change", "one_wave")
 
 
 def _grade(row) -> str:

@@ -175,11 +175,14 @@ def learning_frame(results: dict, text: Text) -> pd.DataFrame:
 
 
 def participation_frame(results: dict, text: Text) -> pd.DataFrame:
-    """Completion by factor, in percent, suppressed rows dropped."""
+    """Completion by factor, in percent, suppressed and not-collected rows dropped."""
     df = results.get("by_factor")
     if df is None:
         return pd.DataFrame(columns=["label", "completion", "ci_low", "ci_high"])
-    df = df[~df["suppressed"]].copy()
+    shown = ~df["suppressed"].astype(bool)
+    if "not_collected" in df.columns:
+        shown &= ~df["not_collected"].astype(bool)
+    df = df[shown].copy()
     df["label"] = [f"{text.column(f)}: {text.yesno(bool(v))}" for f, v in zip(df["factor"], df["value"], strict=True)]
     for c in ("completion", "ci_low", "ci_high"):
         df[c] = 100 * df[c].astype(float)

@@ -3,8 +3,9 @@ in for a missing number (■ too few people, "not collected", "not estimated")."
 
 from __future__ import annotations
 
-from ..analysis.metrics import Indicator
+from ..analysis.metrics import FAMILIES, Indicator
 from .text import Text
+from .wording import uncollected_text
 
 #: Indicator ids whose label message takes parameters, by id prefix.
 _PARAMETRISED = (
@@ -23,6 +24,7 @@ SUMMARY = (
     "learning.mean_gain",
     "learning.d_z",
     "learning.normalized_gain",
+    "learning.attrition_rate",
     "behaviour.application_gap",
     "participation.completion_rate",
     "participation.jp_share",
@@ -41,6 +43,8 @@ def indicator_label(ind: Indicator | dict, t: Text) -> str:
     """The indicator's name in the report's language (the ``label`` of metrics.json)."""
     d = _as_dict(ind)
     extra = d.get("extra") or {}
+    if d["id"] in FAMILIES:  # the status-only record of a per-unit family with no member
+        return t(f"metrics_family.{d['id']}")
     for base in _PARAMETRISED:
         if d["id"].startswith(base + "."):
             term = d["id"][len(base) + 1 :]
@@ -92,12 +96,30 @@ def note_text(code: str, ind: dict, t: Text) -> str:
     return t(f"reasons.{code}")
 
 
-def summary_rows(indicators, t: Text) -> list[tuple[str, str, str]]:
-    """``(id, label, value)`` for the executive summary, in ``SUMMARY`` order."""
+class SummaryRows(list):
+    """The executive summary's ``(id, label, value)`` rows, and the sentences that go under them."""
+
+    def __init__(self, rows=(), notes=()):
+        super().__init__(rows)
+        self.notes = list(notes)
+
+
+def summary_rows(indicators, t: Text) -> SummaryRows:
+    """``(id, label, value)`` for the executive summary, in ``SUMMARY`` order; ``.notes`` holds
+    the sentence listing what the dataset did not collect (when ``indicators`` carries it, as a
+    ``RegionReport``'s do)."""
     rows = []
     for key in SUMMARY:
         for ind in indicators:
             d = _as_dict(ind)
             if d["id"] == key or d["id"].startswith(key + "."):
                 rows.append((d["id"], indicator_label(d, t), indicator_value(d, t)))
-    return rows
+    missing = getattr(indicators, "not_collected", None)
+    return SummaryRows(rows, [s for s in (not_collected_sentence(missing, t),) if s])
+
+
+def not_collected_sentence(missing, t: Text) -> str | None:
+    """One sentence naming every table and column the dataset did not collect, or None."""
+    if missing is None or not (missing.tables or missing.columns):
+        return None
+    return t("summary.not_collected", what=uncollected_text(missing.tables, missing.columns, t))

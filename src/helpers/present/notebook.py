@@ -1,7 +1,9 @@
 """Display helpers for the report notebooks: headings, paragraphs, tables and figures as HTML.
 
-Presentation only: numbers are formatted here, never computed. A suppressed cell (below the
-minimum cell size) is shown as ■, a value that does not exist as –.
+Presentation only: numbers are formatted here, never computed. Four things stay apart in a
+table: a suppressed cell (below the minimum cell size) is ■, a value that was not estimated or
+does not exist is –, a cell whose data were not collected says so in words, and a real zero
+is 0. A table that shows more than one of them gets a legend line under it.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML, display
 
-from .tables import for_display
+from .tables import FLAGS, NOT_COLLECTED_FLAG, SUPPRESSED_FLAG, for_display
 from .text import Text
 from .wording import say_all
 
 SUPPRESSED = "■"
+NOT_ESTIMATED = "–"
 _text = Text("id")  # number format of the report being built; set by style(lang)
 
 CSS = """
@@ -64,40 +67,66 @@ def bullets(items: list[str], css_class: str = "asn-rec") -> None:
     display(HTML(f"<ul class='{css_class}'>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>"))
 
 
-def _cell(v, suppressed: bool) -> tuple[str, bool]:
+def _missing(v) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
+
+
+def _cell(v, suppressed: bool, not_collected: bool = False) -> tuple[str, bool, str | None]:
+    """The cell's text, whether it is numeric, and which marker it shows (or None)."""
     if suppressed:
-        return SUPPRESSED, True
-    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
-        return "–", True
+        return SUPPRESSED, True, "suppressed"
+    if _missing(v):
+        if not_collected:
+            return html.escape(_text("metrics.status.not_collected")), True, "not_collected"
+        return NOT_ESTIMATED, True, "not_estimated"
     if isinstance(v, bool):
-        return str(v), False
+        return str(v), False, None
     if isinstance(v, int):
-        return _text.integer(v), True
+        return _text.integer(v), True, "zero" if v == 0 else None
     if isinstance(v, float):
-        return _text.num(v, 0 if v.is_integer() and abs(v) >= 100 else 2), True
-    return html.escape(str(v)), False
+        marker = "zero" if v == 0 else None
+        return _text.num(v, 0 if v.is_integer() and abs(v) >= 100 else 2), True, marker
+    return html.escape(str(v)), False, None
+
+
+def legend(markers: set[str], t: Text) -> str:
+    """One line that tells the markers of a table apart, when it shows more than one of them."""
+    order = ("suppressed", "not_estimated", "not_collected", "zero")
+    if len(markers & set(order)) < 2:
+        return ""
+    return t("legend.intro") + "; ".join(t(f"legend.{m}") for m in order if m in markers) + "."
 
 
 def table_html(df: pd.DataFrame, caption: str = "") -> str:
-    """Render a DataFrame; rows flagged in a boolean ``suppressed`` column show ■ for statistics."""
-    flag = df["suppressed"].fillna(False).astype(bool).tolist() if "suppressed" in df.columns else [False] * len(df)
-    cols = [c for c in df.columns if c not in ("suppressed", "suppression")]
+    """Render a DataFrame; rows flagged ``suppressed`` show ■ for statistics, rows flagged
+    ``not_collected`` say so in their empty cells; a legend line follows when needed."""
+
+    def flags(name: str) -> list[bool]:
+        return df[name].fillna(False).astype(bool).tolist() if name in df.columns else [False] * len(df)
+
+    masked, absent = flags(SUPPRESSED_FLAG), flags(NOT_COLLECTED_FLAG)
+    cols = [c for c in df.columns if c not in (*FLAGS, "suppression")]
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in cols)
-    body = []
+    body, used = [], set()
     for i, (_, row) in enumerate(df[cols].iterrows()):
         cells = []
         for j, c in enumerate(cols):
             v = row[c]
+            v = v.item() if hasattr(v, "item") else v
             # Keep the first (label) column visible even in a suppressed row.
-            text, numeric = _cell(v.item() if hasattr(v, "item") else v, flag[i] and j > 0 and not isinstance(v, str))
+            text, numeric, marker = _cell(v, masked[i] and j > 0 and not isinstance(v, str), absent[i] and j > 0)
+            used.add(marker)
             cells.append(f"<td class='num'>{text}</td>" if numeric else f"<td>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<div class='asn-caption'>{html.escape(caption)}</div>" if caption else ""
+    key = legend(used, _text)
+    cap += f"<div class='asn-caption asn-legend'>{html.escape(key)}</div>" if key else ""
     return f"<table class='asn-table'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{cap}"
 
 
 def table(df: pd.DataFrame, caption: str = "") -> None:
-    display(HTML(table_html(df, caption)))
+    """Show a table; without a caption, the frame's own ``attrs["caption"]`` (if any) is used."""
+    display(HTML(table_html(df, caption or df.attrs.get("caption", ""))))
 
 
 def section(sec, t: Text, level: int = 2) -> None:
@@ -109,7 +138,8 @@ def section(sec, t: Text, level: int = 2) -> None:
 
 
 def headlines(rows: list[tuple[str, str, str]], header: tuple[str, str]) -> None:
-    """The executive summary: one row per headline indicator, tagged with its metrics.json id."""
+    """The executive summary: one row per headline indicator, tagged with its metrics.json id,
+    then its notes (``helpers.present.headlines.SummaryRows.notes``: what was not collected)."""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join(
         f"<tr data-indicator='{html.escape(ind_id)}'><td>{html.escape(label)}</td>"
@@ -119,6 +149,9 @@ def headlines(rows: list[tuple[str, str, str]], header: tuple[str, str]) -> None
     display(
         HTML(f"<table class='asn-table' id='headlines'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
     )
+    notes = getattr(rows, "notes", ())
+    if notes:
+        display(HTML("".join(f"<p class='asn-summary-note'>{html.escape(n)}</p>" for n in notes)))
 
 
 def figure(fig: plt.Figure, caption: str = "") -> None:

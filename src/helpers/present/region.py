@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..analysis.report import RegionReport
+from .headlines import not_collected_sentence
 from .text import Text
 from .wording import say, say_all
 
@@ -33,8 +34,15 @@ def section_text(report: RegionReport, key: str, t: Text) -> list[str]:
     return say_all(report.sections[key].findings, t)
 
 
+def summary_note(report: RegionReport, t: Text) -> str | None:
+    """The executive summary's sentence on what this dataset did not collect (None: nothing)."""
+    return not_collected_sentence(report.not_collected, t)
+
+
 def recommendations(report: RegionReport, t: Text) -> list[str]:
-    """The recommendations in the report's language, or the sentence that there is none."""
+    """The recommendations in the report's language, then one sentence per question whose
+    evidence is missing. "No problem found" is said only when every rule had evidence and
+    none fired."""
     return [say(f, t) for f in report.recommendations] or [t("recommendations.none")]
 
 

@@ -25,8 +25,19 @@ def subtitle(cross: CrossRegion) -> str:
     return ", ".join(r.name for r in cross.regions)
 
 
+IKM = "results.ikm"
+
+
+def _header(message: str, ind: dict | None, t: Text) -> str:
+    return t(message, target=t.integer(((ind or {}).get("extra") or {}).get("target_jp") or 20))
+
+
 def region_table(cross: CrossRegion, t: Text) -> pd.DataFrame | None:
-    """One row per region: headline numbers with their CI, or the status that stands in for them."""
+    """One row per region: headline numbers with their CI, or the status that stands in for them.
+
+    The frame's ``attrs["caption"]`` names the numbers no region collected
+    (``helpers.present.notebook.table`` prints it under the table).
+    """
     if not cross.regions:
         return None
     rows = []
@@ -34,16 +45,31 @@ def region_table(cross: CrossRegion, t: Text) -> pd.DataFrame | None:
         row = {t.column("region"): r.name}
         for message, ind_id in COLUMNS:
             ind = r.indicators.get(ind_id) or {"id": ind_id, "status": "not_collected", "estimate": None}
-            header = t(message, target=t.integer((ind.get("extra") or {}).get("target_jp") or 20))
-            row[header] = indicator_value(ind, t)
-        ikm = [i for i in r.indicators.values() if i["id"].startswith("results.ikm.")]
-        row["IKM"] = "; ".join(
-            f"{i['extra']['unit']}: {t.num(i['estimate'])} ({i['extra']['category']})"
-            for i in ikm
-            if i["status"] == "ok"
-        ) or t("metrics.status.not_collected")
+            row[_header(message, ind, t)] = indicator_value(ind, t)
+        row["IKM"] = _ikm_cell(r, t)
         rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    note = not_collected_note(cross, t)
+    if note:
+        table.attrs["caption"] = note
+    return table
+
+
+def _ikm_cell(r, t: Text) -> str:
+    shown = [i for i in r.indicators.values() if i["id"].startswith(IKM + ".") and i["status"] == "ok"]
+    if shown:
+        return "; ".join(f"{i['extra']['unit']}: {t.num(i['estimate'])} ({i['extra']['category']})" for i in shown)
+    return t(f"metrics.status.{r.status(IKM)}")
+
+
+def not_collected_note(cross: CrossRegion, t: Text) -> str | None:
+    """The sentence naming the summary's numbers that no region collected, or None."""
+    ids = [i for _, i in COLUMNS] + [IKM]
+    gone = cross.not_collected_everywhere(ids)
+    if not gone:
+        return None
+    labels = {ind_id: _header(message, None, t) for message, ind_id in COLUMNS} | {IKM: "IKM"}
+    return t("cross_missing.not_collected_anywhere", indicators=t.join(labels[i] for i in gone))
 
 
 def pooled_paragraphs(cross: CrossRegion, t: Text) -> list[str]:
@@ -53,6 +79,8 @@ def pooled_paragraphs(cross: CrossRegion, t: Text) -> list[str]:
     p = cross.pooled
     if p is None:
         out.append(t("cross_missing.none_pooled"))
+        if cross.not_collected_everywhere(["learning.mean_gain"]):
+            out.append(t("cross_missing.not_collected_anywhere", indicators=t("metrics.learning.mean_gain")))
         return out
     out.append(
         t(

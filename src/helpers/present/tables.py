@@ -16,6 +16,9 @@ PERCENT_COLUMNS = ("share", "completion")
 #: Columns whose values are codes with a name in the catalogue, and the catalogue group.
 CODE_COLUMNS = {"method": "method", "item": "item", "indicator": "indicator", "factor": "column", "variable": "column"}
 SUPPRESSED_FLAG = "suppressed"
+#: Flags a row whose statistics were not collected (a rating or barrier the dataset lacks).
+NOT_COLLECTED_FLAG = "not_collected"
+FLAGS = (SUPPRESSED_FLAG, NOT_COLLECTED_FLAG)
 
 
 def term_label(term: str, t: Text) -> str:
@@ -29,7 +32,7 @@ def term_label(term: str, t: Text) -> str:
 def localize(df: pd.DataFrame, t: Text) -> pd.DataFrame:
     """Codes by their names, yes/no in words, shares as percentages, headers translated.
 
-    The ``suppressed`` flag keeps its name so that displays can find it.
+    The ``suppressed`` and ``not_collected`` flags keep their names so that displays can find them.
     """
     out = df.copy()
     for col, kind in CODE_COLUMNS.items():
@@ -39,8 +42,8 @@ def localize(df: pd.DataFrame, t: Text) -> pd.DataFrame:
     if "term" in out.columns:
         out["term"] = [term_label(v, t) for v in out["term"]]
     for col in out.columns:
-        if out[col].dtype == bool and col != SUPPRESSED_FLAG:
-            out[col] = [t.yesno(v) for v in out[col]]
+        if pd.api.types.is_bool_dtype(out[col].dtype) and col not in FLAGS:
+            out[col] = [None if pd.isna(v) else t.yesno(bool(v)) for v in out[col]]
     if "support_level" in out.columns:
         out.insert(0, "label", [f"{t.item('supervisor_support')} = {v}" for v in out["support_level"]])
         out = out.drop(columns=["support_level"])
@@ -48,7 +51,7 @@ def localize(df: pd.DataFrame, t: Text) -> pd.DataFrame:
         for c in (*PERCENT_COLUMNS, "ci_low", "ci_high"):
             if c in out.columns:
                 out[c] = out[c].astype(float) * 100
-    return out.rename(columns={c: t.column(c) for c in out.columns if c != SUPPRESSED_FLAG})
+    return out.rename(columns={c: t.column(c) for c in out.columns if c not in FLAGS})
 
 
 def for_display(df: pd.DataFrame, t: Text) -> pd.DataFrame:

@@ -95,3 +95,19 @@ class Text:
 
     def level(self, name: str) -> str:
         return self._lookup("levels", name)
+
+    def table(self, name: str) -> str:
+        """A data table in reader words ("pendaftaran dan penyelesaian pelatihan"), never its code."""
+        return self._lookup("tables", name)
+
+    def field(self, table: str, column: str) -> str:
+        """A column of a data table in reader words; falls back to the column's table header."""
+        entry = (self._cat.get("fields") or {}).get(table, {}).get(column)
+        return str(entry[self.lang]) if entry else self.column(column)
+
+    def join(self, items) -> str:
+        """'a, b dan c' / 'a, b and c'."""
+        items = [str(i) for i in items]
+        if len(items) <= 1:
+            return "".join(items)
+        return f"{', '.join(items[:-1])} {self('words.and')} {items[-1]}"

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..analysis.findings import CI, Finding, Int, Label, Num, P, Pct
+from ..analysis.findings import CI, Fields, Finding, Int, Label, Num, P, Pct, Uncollected
 from .text import Text
+
+#: Label kinds worded by a message of the catalogue (``<group>.<key>``), not by a lookup table.
+MESSAGE_LABELS = {"reason": "reasons", "analysis": "analyses", "question": "questions", "evidence": "evidence"}
 
 
 def value_text(value: Any, t: Text) -> str:
@@ -25,16 +28,42 @@ def value_text(value: Any, t: Text) -> str:
             return t.p(v)
         case Label(kind, key):
             return label(kind, key, t)
+        case Fields(table, columns):
+            return fields_text(table, columns, t)
+        case Uncollected(tables, columns):
+            return uncollected_text(tables, columns, t)
         case _:
             return str(value)
 
 
 def label(kind: str, key: str, t: Text) -> str:
     """A code by its catalogue name: methods, Likert items, indicators, column names, levels."""
-    if kind == "reason":
-        return t(f"reasons.{key}")
-    lookup = {"method": t.method, "item": t.item, "indicator": t.indicator, "column": t.column, "level": t.level}
+    if kind in MESSAGE_LABELS:
+        return t(f"{MESSAGE_LABELS[kind]}.{key}")
+    lookup = {
+        "method": t.method,
+        "item": t.item,
+        "indicator": t.indicator,
+        "column": t.column,
+        "level": t.level,
+        "table": t.table,
+    }
     return lookup[kind](key)
+
+
+def fields_text(table: str, columns, t: Text) -> str:
+    """A table, or some of its columns, in reader words: 'insentif program dan JP program'."""
+    return t.join(t.field(table, c) for c in columns) if columns else t.table(table)
+
+
+def uncollected_text(tables, columns, t: Text) -> str:
+    """Everything a dataset lacks: whole tables first, then the columns of each table it has."""
+    parts = [t.table(name) for name in tables]
+    parts += [
+        t("words.columns_of", columns=t.join(t.field(table, c) for c in cols), table=t.table(table))
+        for table, cols in columns
+    ]
+    return "; ".join(parts)
 
 
 def say(finding: Finding, t: Text) -> str:
