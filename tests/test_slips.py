@@ -123,6 +123,8 @@ def test_a_region_losing_every_row_of_a_table_stops(root, capsys):
 
 def test_accept_quarantine_writes_the_data_deliberately(root, capsys):
     _edit(_raw(root) / "dataset.yml", "- {id: plaju,", "- {id: palju,")
+    with pytest.raises(SlipError):
+        ingest(_raw(root))
     assert cli.main(["ingest", "slips", "--accept-quarantine"]) == 0
     out = capsys.readouterr().out
     assert "processed data written" in out
