@@ -72,4 +72,4 @@ show.paragraphs(summary.pooled_paragraphs(cross, t))
 if cross.pooled is not None:
     show.table(summary.pooled_table(cross, t))
     studies, pooled_row = summary.forest_rows(cross, t)
-    show.figure(figures.forest(studies, pooled_row, xlabel=t("cross.forest_axis")))
+    show.figure(figures.forest(studies, pooled_row, xlabel=t("cross.forest_axis"), text=t))

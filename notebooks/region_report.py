@@ -94,8 +94,12 @@ if "likert_frame" in sections["reaction"].results:
 show.section(sections["learning"], t)
 gains = figures.learning_frame(sections["learning"].results, t)
 if len(gains):
-    show.figure(figures.estimate_with_ci(gains, "label", "mean_diff", "diff_ci_low", "diff_ci_high",
-                                         xlabel="post − pre"), t("learning.figure"))
+    show.figure(
+        figures.estimate_with_ci(
+            gains, "label", "mean_diff", "diff_ci_low", "diff_ci_high", xlabel="post − pre", text=t
+        ),
+        t("learning.figure"),
+    )
 
 # %% [markdown]
 # ## Level 3 — Perilaku
@@ -105,8 +109,12 @@ if len(gains):
 show.section(sections["behaviour"], t)
 by_support = figures.behaviour_frame(sections["behaviour"].results, t)
 if len(by_support):
-    show.figure(figures.estimate_with_ci(by_support, "label", "mean", "ci_low", "ci_high",
-                                         xlabel=t.item("application_self"), ref=None), t("behaviour.figure"))
+    show.figure(
+        figures.estimate_with_ci(
+            by_support, "label", "mean", "ci_low", "ci_high", xlabel=t.item("application_self"), ref=None, text=t
+        ),
+        t("behaviour.figure"),
+    )
 
 # %% [markdown]
 # ## Level 4 — Hasil
@@ -116,8 +124,12 @@ if len(by_support):
 # %%
 show.section(sections["results"], t)
 for (unit, indicator), its in sections["results"].results["its"].items():
-    show.figure(figures.interrupted_series(its.periods, its.observed, its.fitted, its.counterfactual,
-                                           its.start_index, t, unit, t.indicator(indicator)), t("results.figure_its"))
+    show.figure(
+        figures.interrupted_series(
+            its.periods, its.observed, its.fitted, its.counterfactual, its.start_index, t, unit, t.indicator(indicator)
+        ),
+        t("results.figure_its"),
+    )
 if "ikm" in sections["results"].results:
     show.figure(figures.ikm_bars(sections["results"].results["ikm"], t), t("results.figure_ikm"))
 
@@ -129,8 +141,12 @@ if "ikm" in sections["results"].results:
 show.section(sections["participation"], t)
 completion = figures.participation_frame(sections["participation"].results, t)
 if len(completion):
-    show.figure(figures.estimate_with_ci(completion, "label", "completion", "ci_low", "ci_high",
-                                         xlabel=t.column("completion"), ref=None), t("participation.figure"))
+    show.figure(
+        figures.estimate_with_ci(
+            completion, "label", "completion", "ci_low", "ci_high", xlabel=t.column("completion"), ref=None, text=t
+        ),
+        t("participation.figure"),
+    )
 
 # %% [markdown]
 # ## Qualitative findings

@@ -52,10 +52,17 @@ class P:
 
 
 @dataclass(frozen=True)
+class Period:
+    """A month 'YYYY-MM' (a survey wave, a training month), shown as 'November 2025'."""
+
+    value: str
+
+
+@dataclass(frozen=True)
 class Label:
     """A code shown by its name in the catalogue: ``Label("method", "e_learning")``."""
 
-    kind: str  # method | item | indicator | column | level | reason | analysis | table
+    kind: str  # method | item | indicator | column | level | reason | analysis | table | grade | unsur
     key: str
 
 

@@ -233,7 +233,7 @@ def _ikm_low(sections, data):
     for row in latest_ikm(sections["results"]):
         if row["category"] in r["categories"]:
             yield finding(
-                "advice.ikm_low", unit=row["unit"], value=Num(row["ikm"]), category=row["category"], label=row["label"]
+                "advice.ikm_low", unit=row["unit"], value=Num(row["ikm"]), category=Label("grade", row["category"])
             )
 
 

@@ -4,12 +4,14 @@ against untrained units, and IKM per unit and survey wave."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 
 from .. import evaluation as ev
-from .findings import CI, Fields, Int, Label, Num, finding
+from ..evaluation._common import round_half_up
+from .findings import CI, Fields, Int, Label, Num, Period, finding
 from .region import RegionData, suppress_rows
 from .section import NOT_COLLECTED, TOO_FEW, Section, part_not_collected, refuse
 
@@ -109,7 +111,7 @@ def _its(sec: Section, data: RegionData) -> None:
                     "results.its_skipped",
                     unit=unit,
                     indicator=Label("indicator", indicator),
-                    start=start,
+                    start=Period(start),
                     months=Int(min_months),
                 )
             )
@@ -152,7 +154,7 @@ def _its(sec: Section, data: RegionData) -> None:
                 "results.its",
                 unit=unit,
                 indicator=Label("indicator", indicator),
-                start=start,
+                start=Period(start),
                 level=Num(res.level_change),
                 ci=CI(res.level_ci_low, res.level_ci_high),
                 slope=Num(res.slope_change, 3),
@@ -266,7 +268,7 @@ def _ikm(sec: Section, data: RegionData) -> None:
                 finding(
                     "results.ikm_single",
                     unit=unit,
-                    p1=last["period"],
+                    p1=Period(last["period"]),
                     v1=Num(last["ikm"]),
                     ci1=CI(last["ci_low"], last["ci_high"]),
                     c1=_grade(last),
@@ -279,10 +281,10 @@ def _ikm(sec: Section, data: RegionData) -> None:
             finding(
                 "results.ikm",
                 unit=unit,
-                p0=first["period"],
+                p0=Period(first["period"]),
                 v0=Num(first["ikm"]),
                 c0=_grade(first),
-                p1=last["period"],
+                p1=Period(last["period"]),
                 v1=Num(last["ikm"]),
                 c1=_grade(last),
                 diff=Num(change.difference),
@@ -292,13 +294,86 @@ def _ikm(sec: Section, data: RegionData) -> None:
         if change.category_changed:
             key = "results.ikm_grade_certain" if change.category_change_certain else "results.ikm_grade_uncertain"
             sec.findings.append(finding(key, unit=unit))
+    _ikm_unsur(sec, data, ikm, waves)
     if not sec.results.get("ikm_change"):
         # Every unit shown has a single survey wave: there is no change to estimate.
         refuse(sec, "ikm_change", "one_wave")
 
 
-def _grade(row) -> str:
-    return f"{row['category']}, {row['label']}"
+def _grade(row) -> Label:
+    return Label("grade", row["category"])
+
+
+def unsur_names(data: RegionData) -> dict[str, str]:
+    """The dataset's unsur names by column (``skm_unsur`` in dataset.yml, kept in the manifest);
+    without them, the regulation's order (ingest has mapped named exports onto u1..u9)."""
+    named = data.dataset.manifest.get("skm_unsur") or {}
+    return {code: str(named.get(code) or ev.UNSUR[i]) for i, code in enumerate(UNSUR_COLUMNS)}
+
+
+def ikm_by_unsur(answers: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """Per unsur of one survey wave: answers, NRR (1-4), weighted NRR (NRR x 1/k), and the
+    unsur's own score on the 25-100 scale (NRR x 25, rounded to 2 dp) with its grade.
+
+    The weighted NRRs add up to the wave's IKM on the 1-4 scale (PermenPANRB 14/2017), so
+    ``25 x sum(nrr_weighted)`` is the IKM before rounding.
+    """
+    res = ev.ikm_score(answers)
+    table = res.to_frame()
+    # Exact arithmetic as in ikm_score: NRR x 25 = 25 x sum / answers, rounded half-up.
+    scaled = [
+        float(round_half_up(Fraction(round(v * n), int(n)) * 25, 2)) if n else np.nan
+        for v, n in zip(table["nrr"], table["n_answers"], strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "code": table["unsur"].to_numpy(),
+            "unsur": [names.get(c, c) for c in table["unsur"]],
+            "n_answers": table["n_answers"].astype("int64").to_numpy(),
+            "nrr": table["nrr"].to_numpy(),
+            "nrr_weighted": table["nrr_weighted"].to_numpy(),
+            "nrr_scaled": scaled,
+            "category": [ev.ikm_category(v).code if pd.notna(v) else None for v in scaled],
+        }
+    )
+
+
+def _ikm_unsur(sec: Section, data: RegionData, ikm: pd.DataFrame, waves: dict) -> None:
+    """The regulation's per-unsur table for each unit's latest shown wave, and one sentence
+    naming its weakest and strongest unsur."""
+    names, parts = unsur_names(data), []
+    for unit, rows in ikm[~ikm["suppressed"]].sort_values("period").groupby("unit", sort=True):
+        period = rows.iloc[-1]["period"]
+        table = ikm_by_unsur(waves[(unit, period)], names)
+        sec.results.setdefault("ikm_unsur", {})[unit] = (period, table)
+        parts.append(table.assign(unit=unit, period=period))
+        ranked = table.dropna(subset=["nrr"]).sort_values(["nrr", "code"])
+        if len(ranked) >= 2:
+            low, high = ranked.iloc[0], ranked.iloc[-1]
+            sec.findings.append(
+                finding(
+                    "results.ikm_unsur",
+                    unit=unit,
+                    period=Period(period),
+                    low=Label("unsur", low["unsur"]),
+                    low_value=Num(low["nrr"]),
+                    low_grade=Label("grade", low["category"]),
+                    high=Label("unsur", high["unsur"]),
+                    high_value=Num(high["nrr"]),
+                    high_grade=Label("grade", high["category"]),
+                )
+            )
+    if parts:
+        frame = pd.concat(parts, ignore_index=True)
+        cols = ["unit", "period", "unsur", "n_answers", "nrr", "nrr_weighted", "nrr_scaled", "category"]
+        # A citizen's answers are not published for fewer than min_cell answers to one unsur.
+        sec.tables["ikm_unsur"] = suppress_rows(
+            frame[cols],
+            "n_answers",
+            data.min_cell,
+            value_cols=["n_answers", "nrr", "nrr_weighted", "nrr_scaled", "category"],
+            totals_shown=False,
+        )
 
 
 def latest_ikm(section: Section) -> list[dict]:

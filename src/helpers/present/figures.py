@@ -22,10 +22,49 @@ ACCENT = "#2166ac"
 MUTED = "#7f7f7f"
 
 
+#: Smallest text in a figure, in points at the saved size: a report is read on phones too.
+MIN_FONT = 9
+
+
 def setup_style() -> None:
-    """One look for every figure: seaborn whitegrid, readable sizes."""
-    sns.set_theme(style="whitegrid", context="notebook", font_scale=0.95)
-    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "axes.titleweight": "bold", "figure.autolayout": False})
+    """One look for every figure: seaborn whitegrid, text no smaller than ``MIN_FONT`` points."""
+    sns.set_theme(style="whitegrid", context="notebook", font_scale=1.0)
+    plt.rcParams.update(
+        {
+            "figure.dpi": 100,
+            "savefig.dpi": 100,
+            "axes.titleweight": "bold",
+            "figure.autolayout": False,
+            "xtick.labelsize": 10,
+            "ytick.labelsize": 10,
+            "legend.fontsize": 10,
+            "axes.labelsize": 11,
+            "axes.titlesize": 12,
+        }
+    )
+
+
+def number_formatter(text: Text, absolute: bool = False) -> matplotlib.ticker.FuncFormatter:
+    """Axis ticks in the report's number style ("1.000", "0,5" in Indonesian); the fewest
+    decimals (at most two) that show the tick."""
+
+    def fmt(value: float, _pos=None) -> str:
+        value = abs(value) if absolute else value
+        shown = text.num(value, 2)
+        decimal = "," if text.lang == "id" else "."
+        if decimal in shown:
+            shown = shown.rstrip("0").rstrip(decimal)
+        return "0" if shown in ("-0", "–0") else shown
+
+    return matplotlib.ticker.FuncFormatter(fmt)
+
+
+def localize_axes(ax, text: Text | None, axes: str = "x") -> None:
+    """Give the numeric axes of ``ax`` the report's number style."""
+    if text is None:
+        return
+    for name in axes:
+        getattr(ax, f"{name}axis").set_major_formatter(number_formatter(text))
 
 
 setup_style()
@@ -41,7 +80,7 @@ def likert_diverging(frame: pd.DataFrame, text: Text, title: str = "") -> plt.Fi
     if pct.to_numpy().max() <= 1.0:
         pct = pct * 100
     labels = [text.item(i) for i in pct.index]
-    fig, ax = plt.subplots(figsize=(8, 0.55 * len(pct) + 1.6))
+    fig, ax = plt.subplots(figsize=(8, 0.55 * len(pct) + 2.0))
     y = np.arange(len(pct))
     left = -(pct["pct_1"] + pct["pct_2"] + pct["pct_3"] / 2).to_numpy()
     names = [text(f"figures.likert_{k}") for k in range(1, 6)]
@@ -55,8 +94,8 @@ def likert_diverging(frame: pd.DataFrame, text: Text, title: str = "") -> plt.Fi
     ax.set_xlabel("%")
     lim = max(100, float(np.abs(ax.get_xlim()).max()))
     ax.set_xlim(-lim, lim)
-    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{abs(v):.0f}"))
-    ax.legend(ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False, fontsize=8)
+    ax.xaxis.set_major_formatter(number_formatter(text, absolute=True))
+    ax.legend(ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False, fontsize=MIN_FONT)
     ax.set_title(title)
     fig.tight_layout()
     return fig
@@ -71,8 +110,10 @@ def estimate_with_ci(
     xlabel: str,
     title: str = "",
     ref: float | None = 0.0,
+    text: Text | None = None,
 ) -> plt.Figure:
-    """Dot-and-whisker chart of estimates with their confidence intervals, one row per group."""
+    """Dot-and-whisker chart of estimates with their confidence intervals, one row per group;
+    with ``text``, the axis in the report's number style."""
     df = frame.dropna(subset=[est_col, lo_col, hi_col]).reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(7.5, 0.5 * max(len(df), 1) + 1.4))
     y = np.arange(len(df))
@@ -84,6 +125,7 @@ def estimate_with_ci(
     ax.set_yticks(y, df[label_col].astype(str))
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
+    localize_axes(ax, text)
     ax.set_title(title)
     fig.tight_layout()
     return fig
@@ -101,7 +143,7 @@ def interrupted_series(
     title: str = "",
 ) -> plt.Figure:
     """Observed monthly values, the segmented fit, and the counterfactual pre-trend after training."""
-    fig, ax = plt.subplots(figsize=(8.5, 3.8))
+    fig, ax = plt.subplots(figsize=(8.5, 4.4))
     x = np.arange(len(periods))
     ax.scatter(x, observed, s=14, color=MUTED, label=text("figures.observed"))
     ax.plot(x, fitted, color=ACCENT, lw=2, label=text("figures.fitted"))
@@ -110,12 +152,20 @@ def interrupted_series(
         x[post], np.asarray(counterfactual)[post], color=ACCENT, lw=1.5, ls="--", label=text("figures.counterfactual")
     )
     ax.axvline(start_index - 0.5, color="#b2182b", lw=1, ls=":")
-    ax.text(start_index - 0.3, ax.get_ylim()[1], periods[start_index], va="top", fontsize=8, color="#b2182b")
-    step = max(1, len(periods) // 12)
-    ax.set_xticks(x[::step], [periods[i] for i in range(0, len(periods), step)], rotation=45, ha="right")
+    ax.text(
+        start_index - 0.3,
+        ax.get_ylim()[1],
+        text.period(periods[start_index]),
+        va="top",
+        fontsize=MIN_FONT,
+        color="#b2182b",
+    )
+    step = max(1, len(periods) // 8)
+    ax.set_xticks(x[::step], [text.period(periods[i]) for i in range(0, len(periods), step)], rotation=45, ha="right")
     ax.set_ylabel(indicator)
+    localize_axes(ax, text, "y")
     ax.set_title(title or unit)
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False, fontsize=MIN_FONT)
     fig.tight_layout()
     return fig
 
@@ -123,22 +173,31 @@ def interrupted_series(
 def ikm_bars(frame: pd.DataFrame, text: Text, title: str = "") -> plt.Figure:
     """IKM per unit and period, with the PermenPANRB 14/2017 category thresholds drawn."""
     df = frame.dropna(subset=["ikm"]).copy()
-    df["label_x"] = df["unit"] + "\n" + df["period"]
+    df["label_x"] = [f"{u}\n{text.period(p)}" for u, p in zip(df["unit"], df["period"], strict=True)]
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     bars = ax.bar(df["label_x"], df["ikm"], color=ACCENT)
     for bar, cat in zip(bars, df["category"], strict=False):
         ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height() + 0.5, cat, ha="center", va="bottom")
     for cat, threshold in GRADE_LOWER_BOUNDS:
         ax.axhline(threshold, color=MUTED, lw=0.8, ls="--")
-        ax.text(len(df) - 0.5, threshold, f" {cat} ≥ {threshold:.2f}", va="bottom", ha="right", fontsize=8, color=MUTED)
+        ax.text(
+            len(df) - 0.5,
+            threshold,
+            f" {cat} ≥ {text.num(threshold)}",
+            va="bottom",
+            ha="right",
+            fontsize=MIN_FONT,
+            color=MUTED,
+        )
     ax.set_ylim(25, 100)
+    localize_axes(ax, text, "y")
     ax.set_ylabel("IKM (25–100)")
     ax.set_title(title)
     fig.tight_layout()
     return fig
 
 
-def forest(studies: pd.DataFrame, pooled: dict, xlabel: str, title: str = "") -> plt.Figure:
+def forest(studies: pd.DataFrame, pooled: dict, xlabel: str, title: str = "", text: Text | None = None) -> plt.Figure:
     """Forest plot: each region's effect with CI and the pooled random-effects estimate."""
     df = studies.reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(7.5, 0.5 * (len(df) + 1) + 1.4))
@@ -156,6 +215,7 @@ def forest(studies: pd.DataFrame, pooled: dict, xlabel: str, title: str = "") ->
     ax.invert_yaxis()
     ax.axvline(0, color=MUTED, lw=0.8, ls="--")
     ax.set_xlabel(xlabel)
+    localize_axes(ax, text)
     ax.set_title(title)
     fig.tight_layout()
     return fig
@@ -170,7 +230,7 @@ def learning_frame(results: dict, text: Text) -> pd.DataFrame:
     if df is None:
         return pd.DataFrame(columns=["label", "mean_diff", "diff_ci_low", "diff_ci_high"])
     df = df[~df["suppressed"]].copy()
-    df["label"] = [f"{text.method(m)} (n = {int(n)})" for m, n in zip(df["method"], df["n"], strict=True)]
+    df["label"] = [f"{text.method(m)} (n = {text.integer(n)})" for m, n in zip(df["method"], df["n"], strict=True)]
     return df
 
 

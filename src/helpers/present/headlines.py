@@ -53,7 +53,7 @@ def indicator_label(ind: Indicator | dict, t: Text) -> str:
                 term=t.column(term),
                 unit=extra.get("unit", ""),
                 indicator=t.indicator(extra.get("indicator", "")),
-                period=extra.get("period", ""),
+                period=t.period(extra.get("period", "")),
             )
     if d["id"] == "participation.jp_share":
         return t("metrics.participation.jp_share", target=t.integer(extra.get("target_jp") or 20))
@@ -80,7 +80,7 @@ def indicator_value(ind: Indicator | dict, t: Text) -> str:
     if d.get("ci_low") is not None and d.get("ci_high") is not None:
         text += f" [{_fmt(d['ci_low'], scale, t)}; {_fmt(d['ci_high'], scale, t)}]"
     if scale == "index" and (d.get("extra") or {}).get("category"):
-        text += f" — {d['extra']['category']}"
+        text += f" — {t.grade(d['extra']['category'])}"
     if d.get("n") and scale != "count":
         text += f" (n = {t.integer(d['n'])})"
     notes = [note_text(n, d, t) for n in d.get("notes") or ()]

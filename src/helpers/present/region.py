@@ -20,8 +20,8 @@ def subtitle(report: RegionReport, t: Text) -> str:
     return t(
         "report.subtitle",
         dataset=report.data.dataset.name,
-        start=m["period"]["start"] or "?",
-        end=m["period"]["end"] or "?",
+        start=t.date(m["period"]["start"]) if m["period"]["start"] else "?",
+        end=t.date(m["period"]["end"]) if m["period"]["end"] else "?",
         code=report.region.get("kemendagri_code") or "–",
     )
 
@@ -49,12 +49,25 @@ def recommendations(report: RegionReport, t: Text) -> list[str]:
 def settings_table(report: RegionReport, t: Text) -> pd.DataFrame:
     """The analysis settings this report used, one row each (dotted names as in settings.yml)."""
     flat = report.settings.flat()
-    return pd.DataFrame({t("methods.setting"): list(flat), t("methods.value"): [_setting(v) for v in flat.values()]})
+    return pd.DataFrame(
+        {
+            t("methods.meaning"): [t.setting(k) for k in flat],
+            t("methods.setting"): list(flat),
+            t("methods.value"): [_setting(v, t) for v in flat.values()],
+        }
+    )
 
 
-def _setting(value) -> str:
+def _setting(value, t: Text) -> str:
+    """A setting's value; numbers in the report's number style (0,5 in Indonesian)."""
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {_setting(v)}" for k, v in value.items())
+        return ", ".join(f"{k}: {_setting(v, t)}" for k, v in value.items())
     if isinstance(value, list):
-        return ", ".join(map(str, value))
-    return str(value).lower() if isinstance(value, bool) else str(value)
+        return ", ".join(_setting(v, t) for v in value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return t.integer(value)
+    if isinstance(value, float):
+        return t.num(value, max(1, len(repr(value).split(".")[-1].rstrip("0"))))
+    return str(value)

@@ -58,7 +58,9 @@ def region_table(cross: CrossRegion, t: Text) -> pd.DataFrame | None:
 def _ikm_cell(r, t: Text) -> str:
     shown = [i for i in r.indicators.values() if i["id"].startswith(IKM + ".") and i["status"] == "ok"]
     if shown:
-        return "; ".join(f"{i['extra']['unit']}: {t.num(i['estimate'])} ({i['extra']['category']})" for i in shown)
+        return "; ".join(
+            f"{i['extra']['unit']}: {t.num(i['estimate'])} — {t.grade(i['extra']['category'])}" for i in shown
+        )
     return t(f"metrics.status.{r.status(IKM)}")
 
 

@@ -29,12 +29,50 @@ def term_label(term: str, t: Text) -> str:
     return t.column(term) if name == term else name
 
 
+#: Columns whose values are category codes of a data column (``categories.<column>`` in text.yml).
+CATEGORY_COLUMNS = ("delivery", "position_type", "gender", "education", "source", "status")
+#: Columns holding a month 'YYYY-MM', shown as 'November 2025'.
+PERIOD_COLUMNS = ("period", "trained_from")
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _categories(out: pd.DataFrame, t: Text) -> pd.DataFrame:
+    """Category values in the report's language, before the code columns get their names."""
+    for col in CATEGORY_COLUMNS:
+        if col in out.columns:
+            out[col] = [t.category(col, v) if isinstance(v, str) else v for v in out[col]]
+    if "variable" in out.columns and "category" in out.columns:  # a composition table
+        out["category"] = [
+            t.category(var, v) if isinstance(v, str) else v
+            for var, v in zip(out["variable"], out["category"], strict=True)
+        ]
+    if "category" in out.columns and ("ikm" in out.columns or "nrr" in out.columns):  # IKM grades
+        out["category"] = [t.grade(v) if isinstance(v, str) else None for v in out["category"]]
+        out = out.drop(columns=[c for c in ("label",) if c in out.columns])
+        out = out.rename(columns={"category": "label"})  # headed "Mutu pelayanan"
+    for col in PERIOD_COLUMNS:
+        if col in out.columns:
+            out[col] = [t.period(v) if isinstance(v, str) else v for v in out[col]]
+    if "unsur" in out.columns:
+        out["unsur"] = [t.unsur(v) for v in out["unsur"]]
+    if "rule" in out.columns and "table" in out.columns:  # the data-quality appendix
+        out["rule"] = [t.rule(v) for v in out["rule"]]
+        if "column" in out.columns:
+            out["column"] = [t.field(tb, c) if c else c for tb, c in zip(out["table"], out["column"], strict=True)]
+    if "table" in out.columns:
+        out["table"] = [_capital(t.table(v)) for v in out["table"]]
+    return out
+
+
 def localize(df: pd.DataFrame, t: Text) -> pd.DataFrame:
     """Codes by their names, yes/no in words, shares as percentages, headers translated.
 
     The ``suppressed`` and ``not_collected`` flags keep their names so that displays can find them.
     """
-    out = df.copy()
+    out = _categories(df.copy(), t)
     for col, kind in CODE_COLUMNS.items():
         if col in out.columns:
             lookup = {"method": t.method, "item": t.item, "indicator": t.indicator, "column": t.column}[kind]
@@ -62,4 +100,9 @@ def for_display(df: pd.DataFrame, t: Text) -> pd.DataFrame:
             out[c] = [t.p(float(v)) if pd.notna(v) else None for v in out[c]]
     if "year" in out.columns:
         out["year"] = out["year"].astype(str)
+    # JP are whole hours of training in every programme seen so far: "40", not "40,00".
+    if "jp" in out.columns and pd.api.types.is_numeric_dtype(out["jp"]):
+        jp = out["jp"].astype(float)
+        if ((jp.dropna() % 1) == 0).all():
+            out["jp"] = jp.round().astype("Int64")
     return localize(out, t)

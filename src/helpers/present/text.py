@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import yaml
 
 from ..errors import UsageError
 
+_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 CATALOGUE_PATH = Path(__file__).resolve().parent / "text.yml"
 LANGS = ("id", "en")
 
@@ -104,6 +107,52 @@ class Text:
         """A column of a data table in reader words; falls back to the column's table header."""
         entry = (self._cat.get("fields") or {}).get(table, {}).get(column)
         return str(entry[self.lang]) if entry else self.column(column)
+
+    def category(self, column: str, value) -> str:
+        """A category value of a data column ("L" -> "Laki-laki"); a value the catalogue does not
+        list (free text, an agency's own wording) stays as written."""
+        entry = (self._cat.get("categories") or {}).get(column, {}).get(str(value))
+        return str(entry[self.lang]) if entry else str(value)
+
+    def grade(self, code) -> str:
+        """An IKM grade (mutu pelayanan) with its name: "C (Kurang Baik)" / "C (Poor)"."""
+        return (
+            "–"
+            if code is None or code is _NA or (isinstance(code, float) and math.isnan(code))
+            else (self._lookup("grades", code))
+        )
+
+    def unsur(self, name: str) -> str:
+        """An SKM element (unsur) by its regulation name, translated where the catalogue has it."""
+        return self._lookup("unsur", name)
+
+    def rule(self, code: str) -> str:
+        """A data rule of ingest (``range``, ``nip``, ...) in reader words."""
+        return self._lookup("rules", code)
+
+    def setting(self, dotted: str) -> str:
+        """What an analysis setting (``results.its_min_months_each_side``) controls, in words."""
+        return self._lookup("settings", dotted)
+
+    def month(self, number: int) -> str:
+        return self._lookup("months", int(number))
+
+    def period(self, value) -> str:
+        """A month 'YYYY-MM' as 'November 2025'; anything else unchanged ('–' when missing)."""
+        if value is None or value is _NA or (isinstance(value, float) and math.isnan(value)):
+            return "–"
+        text = str(value)
+        match = _PERIOD.match(text)
+        return f"{self.month(int(match[2]))} {match[1]}" if match else text
+
+    def date(self, value) -> str:
+        """A date as '5 Maret 2024' / '5 March 2024' (a date, datetime or ISO text)."""
+        if value is None or value is _NA or (isinstance(value, float) and math.isnan(value)):
+            return "–"
+        match = _DATE.match(str(value))
+        if not match:
+            return str(value)
+        return f"{int(match[3])} {self.month(int(match[2]))} {match[1]}"
 
     def join(self, items) -> str:
         """'a, b dan c' / 'a, b and c'."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..analysis.findings import CI, Fields, Finding, Int, Label, Num, P, Pct, Uncollected
+from ..analysis.findings import CI, Fields, Finding, Int, Label, Num, P, Pct, Period, Uncollected
 from .text import Text
 
 #: Label kinds worded by a message of the catalogue (``<group>.<key>``), not by a lookup table.
@@ -26,6 +26,8 @@ def value_text(value: Any, t: Text) -> str:
             return t.ci(low, high, nd)
         case P(v):
             return t.p(v)
+        case Period(v):
+            return t.period(v)
         case Label(kind, key):
             return label(kind, key, t)
         case Fields(table, columns):
@@ -47,6 +49,8 @@ def label(kind: str, key: str, t: Text) -> str:
         "column": t.column,
         "level": t.level,
         "table": t.table,
+        "grade": t.grade,
+        "unsur": t.unsur,
     }
     return lookup[kind](key)
 
