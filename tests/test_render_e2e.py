@@ -83,10 +83,19 @@ def test_metrics_json_written_next_to_report(plaju, use_root):
     assert 0 < completion["estimate"] < 1 and completion["status"] == "ok"
 
 
+def _sheets_by_key(book) -> dict[str, str]:
+    """Sheet key -> its title in the report's language, from the workbook's first (metadata) sheet."""
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    key_col = rows[0].index("sheet_key")
+    return {row[key_col]: row[1] for row in rows[1:] if row[key_col]}
+
+
 def test_tables_exported_to_xlsx_as_numbers(plaju, use_root):
     book = openpyxl.load_workbook(use_root / "reports" / "sample" / "plaju.xlsx", read_only=True)
-    assert {"headlines", "reaction-items", "learning-by_method", "participation-jp"} <= set(book.sheetnames)
-    rows = list(book["learning-by_method"].iter_rows(values_only=True))
+    names = _sheets_by_key(book)
+    assert {"headlines", "reaction-items", "learning-by_method", "participation-jp"} <= set(names)
+    assert set(names.values()) <= set(book.sheetnames)
+    rows = list(book[names["learning-by_method"]].iter_rows(values_only=True))
     numbers = [v for row in rows[1:] for v in row[1:] if v is not None]
     assert numbers and all(isinstance(v, int | float | bool) for v in numbers), numbers[:5]
     for sheet in book.worksheets:  # which masked cells are the small ones is never published
@@ -103,7 +112,7 @@ def test_html_xlsx_and_metrics_agree_on_every_headline_number(plaju, use_root):
         re.findall(r"<tr data-indicator=[\"']([^\"']+)[\"']><td>[^<]*</td><td class=[\"']num[\"']>([^<]*)</td>", plaju)
     )
     book = openpyxl.load_workbook(use_root / "reports" / "sample" / "plaju.xlsx", read_only=True)
-    sheet = list(book["headlines"].iter_rows(values_only=True))
+    sheet = list(book[_sheets_by_key(book)["headlines"]].iter_rows(values_only=True))
     header, body = sheet[0], sheet[1:]
     xlsx = {row[header.index("id")]: dict(zip(header, row, strict=True)) for row in body}
     assert len(html_rows) >= 8
@@ -127,7 +136,7 @@ def test_a_failed_export_is_collected_for_its_region(plaju, use_root, monkeypatc
     """The HTML export runs outside the kernel: its failure is that region's failure, not a crash."""
     good = (use_root / "reports" / "sample" / "plaju.html").read_bytes()
 
-    def broken(path):
+    def broken(path, info):
         raise OSError("disk full")
 
     monkeypatch.setattr(render, "html_without_code", broken)
@@ -136,6 +145,40 @@ def test_a_failed_export_is_collected_for_its_region(plaju, use_root, monkeypatc
     assert (use_root / "reports" / "sample" / "plaju.html").read_bytes() == good
     assert not list((use_root / "reports" / "sample").glob(".*tmp*"))
     outcome.failed_notebook.unlink()
+
+
+def test_a_failed_pdf_is_that_regions_failure_and_the_good_files_stay(plaju, use_root, monkeypatch):
+    """The PDF is part of the render: if WeasyPrint fails, nothing of that region is replaced."""
+    folder = use_root / "reports" / "sample"
+    good = {ext: (folder / f"plaju.{ext}").read_bytes() for ext in ("html", "pdf", "xlsx", "metrics.json")}
+
+    def broken(page, path):
+        raise RuntimeError("pango exploded")
+
+    monkeypatch.setattr(render, "pdf_from_html", broken)
+    outcome = render.render_region("sample", "plaju", "id")
+    assert not outcome.ok and "pango exploded" in outcome.error
+    for ext, data in good.items():
+        assert (folder / f"plaju.{ext}").read_bytes() == data, ext
+    assert not list(folder.glob(".*tmp*"))
+    outcome.failed_notebook.unlink()
+
+
+def test_english_render_never_overwrites_the_indonesian_files(plaju, use_root):
+    folder = use_root / "reports" / "sample"
+    before = {p.name: p.read_bytes() for p in folder.glob("plaju.*")}
+    outcome = render.render_region("sample", "plaju", "en")
+    assert outcome.ok, outcome.error
+    assert outcome.html.name == "plaju.en.html"
+    for ext in ("html", "pdf", "xlsx", "metrics.json", "ipynb"):
+        assert (folder / f"plaju.en.{ext}").is_file(), ext
+    assert json.loads((folder / "plaju.en.metrics.json").read_text(encoding="utf-8"))["lang"] == "en"
+    assert {p.name: p.read_bytes() for p in folder.glob("plaju.*") if ".en." not in p.name} == before
+    write_index_en = write_index(
+        __import__("helpers.store", fromlist=["load_processed"]).load_processed("sample"), "en"
+    )
+    assert write_index_en.name == "index.en.html"
+    assert "href='plaju.en.pdf'" in write_index_en.read_text(encoding="utf-8")
 
 
 def test_summary_reads_the_regions_saved_metrics(plaju, use_root):
@@ -168,6 +211,7 @@ def test_failed_notebook_is_kept_and_good_report_untouched(plaju, use_root):
 def test_index_links_every_rendered_report(plaju, sample_data, use_root):
     index = write_index(sample_data, "id").read_text(encoding="utf-8")
     assert "href='plaju.html'" in index
+    assert "href='plaju.pdf'" in index and "href='plaju.xlsx'" in index and "href='plaju.ipynb'" in index
     gain = next(i for i in _metrics(use_root)["indicators"] if i["id"] == "learning.mean_gain")
     assert Text("id").num(gain["estimate"]) in index  # the clustered gain, read from metrics.json
     for r in sample_data.regions:

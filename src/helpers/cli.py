@@ -178,7 +178,9 @@ def _report(args) -> int:
         raise UsageError("--jobs must be at least 1")
     outcomes = render_all(args.dataset, regions, lang=args.lang, jobs=args.jobs, summary=bool(args.all))
     failed = [o for o in outcomes if not o.ok]
-    print(f"reports in {paths.reports_dataset_dir(args.dataset)} (index.html)")
+    from .render.layout import file_name
+
+    print(f"reports in {paths.reports_dataset_dir(args.dataset)} ({file_name('index', 'html', args.lang)})")
     if failed:
         print(f"{len(failed)} notebook(s) failed:", file=sys.stderr)
         for o in failed:
@@ -188,6 +190,8 @@ def _report(args) -> int:
 
 
 def _list(args) -> int:
+    from .present.text import LANGS
+    from .render.layout import file_name
     from .store import list_processed, load_processed
 
     raw = (
@@ -203,7 +207,8 @@ def _list(args) -> int:
             ds = load_processed(name)
             folder = paths.reports_dataset_dir(name)
             for r in ds.regions:
-                have = "report" if (folder / f"{r['id']}.html").is_file() else "no report"
+                langs = [lang for lang in LANGS if (folder / file_name(r["id"], "html", lang)).is_file()]
+                have = f"report ({', '.join(langs)})" if langs else "no report"
                 print(f"  {r['id']:<14} {r['name']:<40} {have}")
     return EXIT_OK
 

@@ -1,8 +1,9 @@
-"""Execute the report notebooks with papermill and export them to HTML without code.
+"""Execute the report notebooks with papermill and export them to HTML (without code) and PDF.
 
 Each region renders into a staging folder and is moved into ``reports/<dataset>/`` only when
-everything succeeded (notebook, its metrics.json and xlsx, the HTML export), so a failure never
-replaces a good report with a half-written one. A failed notebook is kept, with its error, under
+everything succeeded (notebook, its metrics.json and xlsx, the HTML export, the PDF made from
+that HTML), so a failure never replaces a good report with a half-written one. File names per
+language: ``helpers.render.layout``. A failed notebook is kept, with its error, under
 ``reports/<dataset>/failed/``; the other regions go on. Failures are collected, never raised.
 """
 
@@ -12,17 +13,18 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
 import papermill as pm
-from nbconvert import HTMLExporter
 
 from .. import paths
 from ..store import load_processed
+from . import html as page
 from .index import write_index
+from .layout import file_name, stem
 
 REGION_NOTEBOOK = "region_report.ipynb"
 SUMMARY_NOTEBOOK = "cross_region_summary.ipynb"
@@ -34,31 +36,40 @@ class RenderOutcome:
     ok: bool
     seconds: float
     html: Path | None = None
+    pdf: Path | None = None
     error: str = ""
     failed_notebook: Path | None = None
 
 
-def html_without_code(notebook_path: Path) -> str:
-    """Export an executed notebook to standalone HTML with inputs, prompts and markdown removed.
+def html_without_code(notebook_path: Path, info: page.PageInfo) -> str:
+    """The self-contained report page of an executed notebook (``helpers.render.html``)."""
+    return page.report_html(notebook_path, info)
 
-    The notebook's markdown cells are notes for the researcher who adapts it (in English); every
-    word the reader sees is an output of a cell, from the message catalogue.
+
+def pdf_from_html(html_text: str, path: Path) -> Path:
+    """The PDF of a report page, rendered from the same HTML (``helpers.render.html.write_pdf``)."""
+    return page.write_pdf(html_text, path)
+
+
+def _execute(
+    notebook: str,
+    name: str,
+    parameters: dict,
+    page_info: Callable[[], page.PageInfo],
+    expected: tuple[str, ...] = (),
+) -> RenderOutcome:
+    """Run one notebook into a staging folder; move its files into place only if all succeeded.
+
+    ``expected`` are the files the notebook must write under fixed names (``<region>.xlsx``...);
+    they are renamed to the language's names (``<region>.en.xlsx``) before the move.
     """
-    exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, exclude_markdown=True
-    )
-    body, _ = exporter.from_notebook_node(nbformat.read(notebook_path, as_version=4))
-    return body
-
-
-def _execute(notebook: str, stem: str, parameters: dict, expected: tuple[str, ...] = ()) -> RenderOutcome:
-    """Run one notebook into a staging folder; move its files into place only if all succeeded."""
-    name = parameters.get("region", "summary")
+    lang = parameters.get("lang", "id")
+    base = stem(name, lang)
     start = time.perf_counter()
     dest = paths.reports_dataset_dir(parameters["dataset"])
     dest.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.tmp-", dir=dest))
-    executed = tmp / f"{stem}.ipynb"
+    tmp = Path(tempfile.mkdtemp(prefix=f".{base}.tmp-", dir=dest))
+    executed = tmp / f"{base}.ipynb"
     try:
         pm.execute_notebook(
             str(paths.notebooks_dir() / notebook),
@@ -72,26 +83,32 @@ def _execute(notebook: str, stem: str, parameters: dict, expected: tuple[str, ..
         missing = [f for f in expected if not (tmp / f).is_file()]
         if missing:
             raise RuntimeError(f"the notebook did not write {', '.join(missing)}")
-        (tmp / f"{stem}.html").write_text(html_without_code(executed), encoding="utf-8")
+        for f in expected:  # "plaju.xlsx" -> "plaju.en.xlsx"
+            target = file_name(name, f.removeprefix(name + "."), lang)
+            if target != f:
+                os.replace(tmp / f, tmp / target)
+        html_text = html_without_code(executed, page_info())
+        pdf_from_html(html_text, tmp / f"{base}.pdf")
+        (tmp / f"{base}.html").write_text(html_text, encoding="utf-8")
     except Exception as exc:  # noqa: BLE001 - every failure of a region is collected for that region
-        outcome = _failed(name, stem, dest, executed, exc, time.perf_counter() - start)
+        outcome = _failed(name, base, dest, executed, exc, time.perf_counter() - start)
         shutil.rmtree(tmp, ignore_errors=True)
         return outcome
     try:
         for f in sorted(tmp.iterdir(), key=lambda p: p.suffix == ".html"):  # the HTML last: it marks success
             os.replace(f, dest / f.name)
-        (dest / "failed" / f"{stem}.ipynb").unlink(missing_ok=True)
+        (dest / "failed" / f"{base}.ipynb").unlink(missing_ok=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return RenderOutcome(name, True, time.perf_counter() - start, html=dest / f"{stem}.html")
+    return RenderOutcome(name, True, time.perf_counter() - start, html=dest / f"{base}.html", pdf=dest / f"{base}.pdf")
 
 
-def _failed(name: str, stem: str, dest: Path, executed: Path, exc: Exception, seconds: float) -> RenderOutcome:
+def _failed(name: str, base: str, dest: Path, executed: Path, exc: Exception, seconds: float) -> RenderOutcome:
     kept = None
     if executed.exists():
         failed_dir = dest / "failed"
         failed_dir.mkdir(exist_ok=True)
-        kept = failed_dir / f"{stem}.ipynb"
+        kept = failed_dir / f"{base}.ipynb"
         os.replace(executed, kept)
     if isinstance(exc, pm.PapermillExecutionError):
         message = f"{exc.ename}: {exc.evalue}"
@@ -106,13 +123,19 @@ def render_region(dataset: str, region: str, lang: str = "id") -> RenderOutcome:
         REGION_NOTEBOOK,
         region,
         {"dataset": dataset, "region": region, "lang": lang},
+        lambda: page.region_page(load_processed(dataset), region, lang),
         expected=(f"{region}.metrics.json", f"{region}.xlsx"),
     )
 
 
 def render_summary(dataset: str, lang: str = "id") -> RenderOutcome:
     """Render the cross-region summary from the regions' saved metrics.json files."""
-    return _execute(SUMMARY_NOTEBOOK, "summary", {"dataset": dataset, "lang": lang})
+    return _execute(
+        SUMMARY_NOTEBOOK,
+        "summary",
+        {"dataset": dataset, "lang": lang},
+        lambda: page.summary_page(load_processed(dataset), lang),
+    )
 
 
 def render_all(
