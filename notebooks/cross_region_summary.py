@@ -42,7 +42,7 @@ from helpers.store import load_processed
 ds = load_processed(dataset)
 settings = load_settings(ds.manifest.get("analysis"))
 cross = cross_region(paths.reports_dataset_dir(dataset), [r["id"] for r in ds.regions],
-                     pooling=settings["cross_region.pooling"], min_cell=settings.min_cell)
+                     pooling=settings["cross_region.pooling"], min_cell=settings.min_cell, lang=lang)
 t = Text(lang)
 show.style(lang)
 
@@ -72,4 +72,22 @@ show.paragraphs(summary.pooled_paragraphs(cross, t))
 if cross.pooled is not None:
     show.table(summary.pooled_table(cross, t))
     studies, pooled_row = summary.forest_rows(cross, t)
-    show.figure(figures.forest(studies, pooled_row, xlabel=t("cross.forest_axis"), text=t))
+    show.figure(figures.forest(studies, pooled_row, xlabel=t("cross.forest_axis"), text=t), t("cross.forest_caption"))
+
+# %% [markdown]
+# ## How to read the numbers, glossary and reproducibility
+# Only the statistics this summary shows (`helpers.present.apparatus`); the reproducibility table
+# (`helpers.render.provenance`) records input hashes, package versions, commit and commands.
+
+# %%
+from helpers.present import apparatus
+from helpers.render.provenance import collect, provenance_frame
+
+show.heading(t("apparatus.glossary.title"), anchor="glossary")
+show.heading(t("apparatus.reading.title"), level=3, anchor="reading")
+show.paragraphs(apparatus.reading_guide(t, cross.min_cell))
+show.paragraphs([t("apparatus.glossary.summary_lead")])
+show.table(apparatus.summary_glossary_frame(t, cross))
+show.heading(t("apparatus.provenance.title"), anchor="provenance")
+show.paragraphs([t("apparatus.provenance.lead")])
+show.table(provenance_frame(collect(ds, {"dataset": dataset, "lang": lang}), t))

@@ -41,7 +41,7 @@ output_dir = ""  # where metrics.json and the xlsx go; empty: write nothing (int
 
 # %%
 from helpers.analysis import build_region_report
-from helpers.present import figures, headlines, region as view
+from helpers.present import apparatus, figures, headlines, region as view
 from helpers.present import notebook as show
 from helpers.present.text import Text
 from helpers.store import load_processed
@@ -60,6 +60,8 @@ show.title(view.title(report, t), view.subtitle(report, t))
 if report.synthetic:
     show.banner(t("report.synthetic_banner", region=report.region["name"]))
 show.paragraphs([t("report.kirkpatrick"), t("report.suppression_note", min_cell=report.settings.min_cell)])
+show.heading(t("apparatus.reading.title"), level=3, anchor="reading")
+show.paragraphs(apparatus.reading_guide(t, report.settings.min_cell))
 
 # %% [markdown]
 # ## Executive summary
@@ -128,7 +130,7 @@ for (unit, indicator), its in sections["results"].results["its"].items():
         figures.interrupted_series(
             its.periods, its.observed, its.fitted, its.counterfactual, its.start_index, t, unit, t.indicator(indicator)
         ),
-        t("results.figure_its"),
+        f"{t('results.figure_its')} — {unit}: {t.indicator(indicator)}",
     )
 if "ikm" in sections["results"].results:
     show.figure(figures.ikm_bars(sections["results"].results["ikm"], t), t("results.figure_ikm"))
@@ -155,21 +157,50 @@ if len(completion):
 show.section(sections["qualitative"], t)
 
 # %% [markdown]
-# ## Recommendations
-# Rules in `helpers.analysis.recommendations`, thresholds in the settings (`recommendations.*`).
+# ## Recommendations: the follow-up plan (Rencana Tindak Lanjut)
+# Rules in `helpers.analysis.recommendations`, thresholds, owners and timelines in the settings
+# (`recommendations.*`; a region overrides them in `dataset.yml`). One row per action with its
+# evidence, then the questions the evidence cannot answer yet.
 
 # %%
 show.heading(t("recommendations.title"), anchor="recommendations")
-show.bullets(view.recommendations(report, t))
+plan = view.follow_up_table(report, t)
+if len(plan):
+    show.paragraphs([t("plan.lead")])
+    show.table(plan, title=t("plan.title"))
+else:
+    show.paragraphs([t("recommendations.none")] if not report.recommendations.gaps else [])
+if report.recommendations.gaps:
+    show.heading(t("plan.gaps"), level=3)
+    show.bullets(view.evidence_gaps(report, t))
 
 # %% [markdown]
-# ## Appendices: data quality, methods and settings
+# ## Appendices: data quality, methods note and glossary, settings, data sources, reproducibility
+# The glossary lists only the statistics this report shows (`helpers.present.apparatus`); the
+# reproducibility table (`helpers.render.provenance`) records the input hashes, package versions,
+# commit and the commands that rebuild this report.
 
 # %%
 show.section(sections["quality"], t)
 show.heading(t("methods.title"), anchor="methods")
 show.paragraphs([t("methods.lead")])
 show.table(view.settings_table(report, t))
+show.heading(t("apparatus.glossary.title"), anchor="glossary")
+show.paragraphs([t("apparatus.glossary.lead")])
+show.table(apparatus.glossary_frame(report, t))
+show.heading(t("apparatus.limitations.title"), anchor="limitations")
+show.bullets(apparatus.limitations(report, t))
+show.heading(t("apparatus.sources.title"), anchor="sources")
+show.paragraphs([t("apparatus.sources.lead")])
+show.table(apparatus.data_sources_frame(report, t))
+
+# %%
+from helpers.render.provenance import collect, provenance_frame
+
+provenance = collect(report.data.dataset, {"dataset": dataset, "region": region, "lang": lang})
+show.heading(t("apparatus.provenance.title"), anchor="provenance")
+show.paragraphs([t("apparatus.provenance.lead")])
+show.table(provenance_frame(provenance, t))
 
 # %% [markdown]
 # ## Write metrics.json and the xlsx

@@ -408,7 +408,7 @@ def test_every_table_and_column_has_reader_words_in_both_languages():
 def test_a_rule_without_evidence_says_so_and_no_problem_is_never_claimed(sample_data):
     ds = _variant(sample_data, drop_tables=("enrollments", "followup"))
     report = build_region_report(ds, REGION)
-    gaps = [f for f in report.recommendations if f.key == "recommendations.no_evidence"]
+    gaps = [f for f in report.recommendations.gaps if f.key == "recommendations.no_evidence"]
     questions = {f.values["question"].key for f in gaps}
     assert {"schedule_conflict", "incentive", "jp_target", "supervisor_support", "self_supervisor_gap"} <= questions
     for lang in LANGS:

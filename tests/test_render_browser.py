@@ -4,12 +4,18 @@ Opens one region in Indonesian, one in English, the cross-region summary and the
 390 px phone width and checks that nothing leaves the file, nothing logs an error, the language
 and title are right and no table is clipped; then reads the PDFs with poppler (pdfinfo, pdftotext).
 Chromium is driven over the DevTools protocol (websocket-client). Select with ``-m browser``.
+
+Each page is saved as a full-length phone screenshot, and each PDF's cover and first contents
+page as PNGs (pdftoppm), into ``$ASN_EVAL_SCREENSHOTS`` when set (CI keeps them), else into
+pytest's temporary folder: what a reviewer looks at before calling the report readable.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -129,6 +135,12 @@ class Browser:
         ]
         return {"requests": requests, "errors": errors, **measured}
 
+    def screenshot(self, path: Path) -> Path:
+        """The whole page as the phone shows it (full length), as a PNG."""
+        shot = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+        path.write_bytes(base64.b64decode(shot["data"]))
+        return path
+
     def close(self):
         try:
             self.ws.close()
@@ -156,8 +168,10 @@ MEASURE = """(() => {
             hintShown: !!hint && getComputedStyle(hint).display !== 'none',
             scrollable: !!box && getComputedStyle(box).overflowX === 'auto'};
   });
+  const images = [...document.images].map(img => ({alt: img.alt, loaded: img.complete && img.naturalWidth > 0,
+    shown: img.getBoundingClientRect().width, natural: img.naturalWidth}));
   return {lang: document.documentElement.lang, title: document.title, vw,
-          docWidth: document.documentElement.scrollWidth, wide, tables};
+          docWidth: document.documentElement.scrollWidth, wide, tables, images};
 })()"""
 
 
@@ -181,6 +195,19 @@ def rendered(ingested, use_root):
 
 
 @pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    """Where the screenshots go: $ASN_EVAL_SCREENSHOTS, else a temporary folder."""
+    folder = Path(os.environ.get("ASN_EVAL_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _is_png(path: Path, min_bytes: int = 10_000) -> bool:
+    data = path.read_bytes()
+    return data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= min_bytes
+
+
+@pytest.fixture(scope="module")
 def browser():
     b = Browser()
     yield b
@@ -198,9 +225,16 @@ def _pages(rendered):
 
 
 @pytest.mark.parametrize("which", ["id", "en", "summary", "index"])
-def test_page_is_self_contained_and_readable_on_a_phone(rendered, browser, which):
+def test_page_is_self_contained_and_readable_on_a_phone(rendered, browser, shots, which):
     path, lang, title = _pages(rendered)[which]
     seen = browser.open(path)
+    assert _is_png(browser.screenshot(shots / f"phone-{which}.png"))
+    assert all(img["loaded"] for img in seen["images"]), [i["alt"] for i in seen["images"] if not i["loaded"]]
+    if which in ("id", "en"):
+        assert len(seen["images"]) >= 5
+        # Figures keep >= 70% of their drawn size (9 pt text stays ~9 px), scrolling sideways instead.
+        for img in seen["images"]:
+            assert img["shown"] >= 0.7 * min(img["natural"], 800), img
     outside = [u for u in seen["requests"] if not u.startswith(("file:", "data:"))]
     assert not outside, f"{path.name} requested {outside}"
     assert not seen["errors"], seen["errors"]
@@ -257,8 +291,16 @@ def test_pdf_is_a4_numbered_headed_and_marked_synthetic_on_every_page(rendered, 
         assert notice in flat, f"page {number}: no synthetic-data notice"
 
 
-def test_pdf_has_cover_and_contents_with_page_numbers(rendered):
-    texts = _pdf_text(rendered["id"].pdf)
+def test_pdf_has_cover_and_contents_with_page_numbers(rendered, shots):
+    pdf = rendered["id"].pdf
+    for first, name in ((1, "print-cover"), (2, "print-contents"), (6, "print-page")):
+        out = shots / name
+        subprocess.run(
+            [_poppler("pdftoppm"), "-png", "-r", "60", "-f", str(first), "-l", str(first), "-singlefile", pdf, out],
+            check=True,
+        )
+        assert _is_png(out.with_suffix(".png"), 5_000)
+    texts = _pdf_text(pdf)
     t = Text("id")
     assert "Kecamatan Plaju" in texts[0] and t("render.cover.rendered") in texts[0]
     contents = " ".join(texts[1].split())

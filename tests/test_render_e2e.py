@@ -8,9 +8,10 @@ import re
 import openpyxl
 import pytest
 
+from helpers.analysis.cross_region import cross_region
 from helpers.present.text import Text
 from helpers.render import runner as render
-from helpers.render.index import write_index
+from helpers.render.index import write_index, write_indexes
 
 pytestmark = pytest.mark.e2e
 
@@ -181,6 +182,32 @@ def test_english_render_never_overwrites_the_indonesian_files(plaju, use_root):
     assert "href='plaju.en.pdf'" in write_index_en.read_text(encoding="utf-8")
 
 
+def test_each_index_links_the_other_language_once_both_exist(plaju, sample_data, use_root):
+    folder = use_root / "reports" / "sample"
+    for name in ("index.html", "index.en.html"):
+        (folder / name).unlink(missing_ok=True)
+    write_indexes(sample_data, "id")
+    assert "index.en.html" not in (folder / "index.html").read_text(encoding="utf-8")  # no dead link
+    write_indexes(sample_data, "en")
+    assert "href='index.en.html'" in (folder / "index.html").read_text(encoding="utf-8")
+    assert "href='index.html'" in (folder / "index.en.html").read_text(encoding="utf-8")
+
+
+def test_the_english_summary_reads_the_english_metrics(plaju, sample_data, use_root):
+    folder = use_root / "reports" / "sample"
+    outcome = render.render_region("sample", "plaju", "en")
+    assert outcome.ok, outcome.error
+    read = cross_region(folder, ["plaju"], lang="en").regions[0]
+    assert {i["label"] for i in read.indicators.values()} == {
+        i["label"] for i in _json(folder / "plaju.en.metrics.json")["indicators"]
+    }
+    assert read.indicators["reaction.overall_mean"]["label"].startswith("Reaction")
+    # A region rendered only in Indonesian is still summarised in English (same numbers).
+    (folder / "plaju.en.metrics.json").unlink()
+    fallback = cross_region(folder, ["plaju"], lang="en").regions[0]
+    assert fallback.indicators["learning.mean_gain"]["estimate"] == read.indicators["learning.mean_gain"]["estimate"]
+
+
 def test_summary_reads_the_regions_saved_metrics(plaju, use_root):
     outcome = render.render_summary("sample", "id")
     assert outcome.ok, outcome.error
@@ -240,3 +267,7 @@ def test_no_personal_data_in_processed_or_reports(plaju, use_root):
             found = [n for n in names if n in data]
             assert not found, f"participant name(s) {found[:3]} in {path}"
     assert scanned >= 10
+
+
+def _json(path):
+    return json.loads(path.read_text(encoding="utf-8"))

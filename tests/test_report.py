@@ -20,8 +20,9 @@ from helpers.analysis.profile import profile
 from helpers.analysis.reaction import reaction
 from helpers.analysis.region import RegionData
 from helpers.analysis.results import results
+from helpers.present import region as view
+from helpers.present import summary
 from helpers.present.text import Text
-from helpers.present.wording import say_all
 from helpers.render.export import metrics_payload, write_region_artefacts
 from helpers.synth import GAIN_BY_METHOD, REGIONS, SERVICE_SERIES
 
@@ -130,7 +131,7 @@ def test_schedule_conflict_lowers_completion_most_in_sawahlunto(sections):
 
 def test_recommendations_follow_the_evidence(sample_data):
     report = build_region_report(sample_data, "sawahlunto")
-    recs = say_all(report.recommendations, Text("id"))
+    recs = view.recommendations(report, Text("id"))
     assert any("bentrok jadwal" in r for r in recs)
     assert any("Layanan Pengaduan" in r for r in recs)
 
@@ -187,6 +188,20 @@ def test_cross_region_pooling_reads_saved_metrics_and_reflects_planted_differenc
     assert gains["salatiga"] > gains["sawahlunto"]  # planted offsets +2 and -1 points
     (tmp_path / "plaju.metrics.json").unlink()
     assert cross_region(tmp_path, ids).missing == ("plaju",)
+
+
+def test_the_forest_plot_draws_each_region_with_its_reported_interval(sample_data, tmp_path):
+    """Not estimate ± 1,96 SE: each region's bar is the t interval its own report shows."""
+    ids = [r["id"] for r in sample_data.regions]
+    for rid in ids:
+        write_region_artefacts(build_region_report(sample_data, rid), tmp_path, "id")
+    cross = cross_region(tmp_path, ids)
+    studies, _ = summary.forest_rows(cross, Text("id"))
+    for r in cross.regions:
+        row = studies.set_index("label").loc[r.name]
+        shown = r.get("learning.mean_gain")
+        assert (row["ci_low"], row["ci_high"]) == (shown["ci_low"], shown["ci_high"])
+        assert row["ci_high"] - row["ci_low"] >= 2 * 1.959 * shown["se"]  # t, never narrower than normal
 
 
 def test_every_count_shown_in_a_small_region_meets_the_minimum_cell(sample_data):

@@ -29,7 +29,21 @@ def test_override_changes_one_value_and_keeps_the_rest():
     )
     assert s["results.its_min_months_each_side"] == 6
     assert s["results.did_min_units_for_clustering"] == load_settings()["results.did_min_units_for_clustering"]
-    assert s.rule("jp_target") == {"enabled": True, "min_share": 0.9}
+    assert s.rule("jp_target") == {**load_settings().rule("jp_target"), "min_share": 0.9}
+
+
+def test_a_region_overrides_the_dataset_which_overrides_the_defaults():
+    s = load_settings(
+        {"recommendations": {"jp_target": {"owner": "BKPSDM Kota X", "min_share": 0.9}}},
+        region={"recommendations": {"jp_target": {"owner": "BPSDM Provinsi Y"}}},
+    )
+    assert s.rule("jp_target")["owner"] == "BPSDM Provinsi Y"
+    assert s.rule("jp_target")["min_share"] == 0.9
+    assert s.rule("jp_target")["timeline"] == load_settings().rule("jp_target")["timeline"]
+    with pytest.raises(UsageError, match=r"regions\[0\]\.analysis\.recommendations\.jp_target\.owner: expected a text"):
+        load_settings(region={"recommendations": {"jp_target": {"owner": 3}}}, region_where="regions[0].analysis")
+    with pytest.raises(UsageError, match="unknown analysis setting 'jp_targt'"):
+        load_settings(region={"recommendations": {"jp_targt": {"owner": "x"}}})
 
 
 @pytest.mark.parametrize(

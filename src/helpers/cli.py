@@ -103,7 +103,9 @@ def _check_analysis_settings(folder: Path) -> None:
     from .ingest.dataset_spec import load_dataset_spec
 
     spec = load_dataset_spec(folder)
-    load_settings(spec.analysis, where=f"{folder / 'dataset.yml'}: analysis")
+    where = folder / "dataset.yml"
+    for i, region in enumerate(spec.regions):
+        load_settings(spec.analysis, f"{where}: analysis", region.analysis, f"{where}: regions[{i}].analysis")
 
 
 def _print_notes(result) -> None:

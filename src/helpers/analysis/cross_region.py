@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .. import evaluation as ev
 from ..errors import UsageError
+from ..paths import DEFAULT_LANG, file_name
 from .metrics import SCHEMA
 
 POOLED_INDICATOR = "learning.mean_gain"
@@ -83,13 +84,19 @@ class CrossRegion:
         return [i for i in ids if all(r.status(i) == "not_collected" for r in self.regions)]
 
 
-def cross_region(folder: Path, region_ids: list[str], pooling: str = "pm", min_cell: int = 5) -> CrossRegion:
-    """Read ``<folder>/<region>.metrics.json`` for every region and pool the learning gain."""
+def cross_region(
+    folder: Path, region_ids: list[str], pooling: str = "pm", min_cell: int = 5, lang: str = DEFAULT_LANG
+) -> CrossRegion:
+    """Read every region's saved metrics in the summary's language (``<region>.en.metrics.json``
+    in English) and pool the learning gain. A region rendered only in the default language is
+    read from that file: the numbers are the same, only its labels are in the other language,
+    and the summary words its table from the catalogue, not from those labels."""
     regions, missing = [], []
     for rid in region_ids:
-        path = Path(folder) / f"{rid}.metrics.json"
-        if path.is_file():
-            regions.append(read_metrics(path))
+        for name in dict.fromkeys((file_name(rid, "metrics.json", lang), file_name(rid, "metrics.json"))):
+            if (Path(folder) / name).is_file():
+                regions.append(read_metrics(Path(folder) / name))
+                break
         else:
             missing.append(rid)
     usable = [(r, r.get(POOLED_INDICATOR)) for r in regions]

@@ -67,6 +67,14 @@ class Label:
 
 
 @dataclass(frozen=True)
+class Labels:
+    """Several codes of one kind, shown by their names and joined ("a, b dan c")."""
+
+    kind: str
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Fields:
     """Data a dataset did not supply: a whole table (no ``columns``) or some columns of it,
     worded from the catalogue (``tables``, ``fields``), never by their code names."""

@@ -13,10 +13,11 @@ enabled rule had evidence to look at.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import pandas as pd
 
-from .findings import CI, Finding, Int, Label, Num, Pct, finding
+from .findings import CI, Finding, Int, Label, Labels, Num, Pct, finding
 from .region import RegionData
 from .results import latest_ikm
 from .section import NOT_COLLECTED, OK, REFUSED, TOO_FEW, Section
@@ -25,10 +26,47 @@ from .section import NOT_COLLECTED, OK, REFUSED, TOO_FEW, Section
 Gap = tuple[str, str] | None
 
 
-def recommend(sections: dict[str, Section], data: RegionData) -> list[Finding]:
+@dataclass(frozen=True)
+class Action:
+    """One row of the follow-up plan (Rencana Tindak Lanjut): what to do, the evidence for it,
+    who acts and by when.
+
+    ``owner`` and ``timeline`` are a catalogue code (``roles.*``, ``timelines.*``) or the
+    partner's own words from ``dataset.yml``; ``section`` is where the report shows the
+    evidence. ``expands`` are the training methods the action proposes to use more, ``weakest``
+    the methods it finds weakest: no plan holds both for one method (``consistent``).
+    """
+
+    rule: str
+    action: Finding
+    evidence: Finding
+    owner: str
+    timeline: str
+    section: str
+    unit: str = ""  # the service unit an action is about (an IKM or a service indicator)
+    notes: tuple[Finding, ...] = ()  # what the action left out, and why
+    expands: frozenset[str] = frozenset()
+    weakest: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class FollowUpPlan:
+    """The recommendations of a report: the actions its evidence supports, then one finding for
+    each question whose evidence is missing."""
+
+    actions: tuple[Action, ...]
+    gaps: tuple[Finding, ...]
+
+    def consistent(self) -> bool:
+        """No action proposes more of a method that another action finds weakest."""
+        weak = set().union(*(a.weakest for a in self.actions)) if self.actions else set()
+        return not any(a.expands & weak for a in self.actions)
+
+
+def recommend(sections: dict[str, Section], data: RegionData) -> FollowUpPlan:
     """Every recommendation whose rule is enabled and whose evidence is there, followed by one
     finding for each enabled rule whose evidence is missing."""
-    out: list[Finding] = []
+    out: list[Action] = []
     gaps: list[Finding] = []
     for name, evidence, rule in RULES:
         if not data.settings.rule(name):
@@ -45,7 +83,7 @@ def recommend(sections: dict[str, Section], data: RegionData) -> list[Finding]:
                 why=Label("reason" if kind == REFUSED else "evidence", code),
             )
         )
-    return out + gaps
+    return FollowUpPlan(tuple(out), tuple(gaps))
 
 
 def _status(sec: Section, part: str | None = None) -> Gap:
@@ -147,12 +185,28 @@ def _participation_terms(sections: dict[str, Section]) -> pd.DataFrame:
     return model.to_frame().set_index("term") if model is not None else pd.DataFrame()
 
 
+def _action(rule: str, data: RegionData, section: str, action: Finding, evidence: Finding, **extra) -> Action:
+    """A row of the follow-up plan, with the owner and timeline the settings give the rule."""
+    r = data.settings.rule(rule)
+    return Action(rule, action, evidence, r["owner"], r["timeline"], section, **extra)
+
+
 def _schedule_conflict(sections, data):
     terms, r = _participation_terms(sections), data.settings.rule("schedule_conflict")
     if r and "schedule_conflict" in terms.index:
         row = terms.loc["schedule_conflict"]
         if row["ci_high"] < r["max_ci_high"]:
-            yield finding("advice.schedule_conflict", odds=Num(row["odds_ratio"]), ci=CI(row["ci_low"], row["ci_high"]))
+            yield _action(
+                "schedule_conflict",
+                data,
+                "participation",
+                finding("advice.schedule_conflict.action"),
+                finding(
+                    "advice.schedule_conflict.evidence",
+                    odds=Num(row["odds_ratio"]),
+                    ci=CI(row["ci_low"], row["ci_high"]),
+                ),
+            )
 
 
 def _incentive(sections, data):
@@ -160,14 +214,64 @@ def _incentive(sections, data):
     if r and "incentive" in terms.index:
         row = terms.loc["incentive"]  # enough programmes with and without: _incentive_evidence
         if row["ci_low"] > r["min_ci_low"]:
-            yield finding("advice.incentive", odds=Num(row["odds_ratio"]), ci=CI(row["ci_low"], row["ci_high"]))
+            yield _action(
+                "incentive",
+                data,
+                "participation",
+                finding("advice.incentive.action"),
+                finding("advice.incentive.evidence", odds=Num(row["odds_ratio"]), ci=CI(row["ci_low"], row["ci_high"])),
+            )
+
+
+def weakest_methods(sections: dict[str, Section]) -> frozenset[str]:
+    """The training methods the learning evidence finds weakest: the reference of a significant
+    method contrast, and the method with the lowest score gain in the per-method table (a
+    description, but a reader sees it, so no action may propose more of it)."""
+    out: set[str] = set()
+    by_method = sections["learning"].results.get("by_method")
+    if by_method is not None and "mean_diff" in by_method:
+        shown = by_method.dropna(subset=["mean_diff"])
+        if len(shown) >= 2:
+            out.add(str(shown.sort_values("mean_diff").iloc[0]["method"]))
+    contrast = sections["learning"].results.get("contrast_vs_weakest")
+    if contrast is not None:
+        out.add(str(contrast.reference))
+    return frozenset(out)
 
 
 def _jp_target(sections, data):
     jp, r = sections["participation"].results.get("jp"), data.settings.rule("jp_target")
     # The whole interval below the target: the shortfall is not sampling noise.
     if r and jp is not None and math.isfinite(jp.ci_high) and jp.ci_high < r["min_share"]:
-        yield finding("advice.jp_target", share=Pct(jp.share), target=Int(int(jp.target)))
+        # Ways to widen access, but never a method the learning evidence finds weakest: the
+        # plan must not expand online classes while e-learning shows the lowest gain.
+        # A method the weak_method rule finds weakest (tested) is named as such; one that only
+        # shows the lowest gain in the per-method table is left out without that claim.
+        weak = weakest_methods(sections)
+        tested = {m for action in _weak_method(sections, data) for m in action.weakest}
+        options = [o for o in r["options"] if o not in weak]
+        dropped = [o for o in r["options"] if o in weak]
+        action = (
+            finding("advice.jp_target.action_options", options=Labels("access", tuple(options)))
+            if options
+            else finding("advice.jp_target.action")
+        )
+        notes = tuple(
+            finding(
+                "advice.jp_target.not_expanded" if o in tested else "advice.jp_target.not_exemplified",
+                method=Label("method", o),
+            )
+            for o in dropped
+        )
+        yield _action(
+            "jp_target",
+            data,
+            "participation",
+            action,
+            finding("advice.jp_target.evidence", share=Pct(jp.share), target=Int(int(jp.target))),
+            notes=notes,
+            expands=frozenset(options),
+        )
 
 
 def _supervisor_support(sections, data):
@@ -175,13 +279,29 @@ def _supervisor_support(sections, data):
     if r and support is not None:
         row = support.to_frame().set_index("term").loc["supervisor_support"]
         if row["ci_low"] > r["min_ci_low"]:
-            yield finding("advice.supervisor_support", b=Num(row["coefficient"]), ci=CI(row["ci_low"], row["ci_high"]))
+            yield _action(
+                "supervisor_support",
+                data,
+                "behaviour",
+                finding("advice.supervisor_support.action"),
+                finding(
+                    "advice.supervisor_support.evidence",
+                    b=Num(row["coefficient"]),
+                    ci=CI(row["ci_low"], row["ci_high"]),
+                ),
+            )
 
 
 def _self_supervisor_gap(sections, data):
     gap, r = sections["behaviour"].results.get("gap"), data.settings.rule("self_supervisor_gap")
     if r and gap is not None and gap.ci_low > 0 and gap.mean >= r["min_gap"]:
-        yield finding("advice.self_supervisor_gap", gap=Num(gap.mean), ci=CI(gap.ci_low, gap.ci_high))
+        yield _action(
+            "self_supervisor_gap",
+            data,
+            "behaviour",
+            finding("advice.self_supervisor_gap.action"),
+            finding("advice.self_supervisor_gap.evidence", gap=Num(gap.mean), ci=CI(gap.ci_low, gap.ci_high)),
+        )
 
 
 def _weak_method(sections, data):
@@ -197,13 +317,24 @@ def _weak_method(sections, data):
         better = methods[(methods["coefficient"] > 0) & (methods["p_value"] < r["familywise_alpha"] / pairs)]
         if len(better) >= r["min_better_methods"]:
             best = better.sort_values("coefficient").iloc[-1]
-            yield finding(
-                "advice.weak_method",
-                method=Label("method", contrast.reference),
-                best=Label("method", best["term"][7:-1]),
-                diff=Num(best["coefficient"], 1),
-                ci=CI(best["ci_low"], best["ci_high"], 1),
-                pairs=Int(pairs),
+            best_method = best["term"][7:-1]
+            yield _action(
+                "weak_method",
+                data,
+                "learning",
+                finding(
+                    "advice.weak_method.action",
+                    method=Label("method", contrast.reference),
+                    best=Label("method", best_method),
+                ),
+                finding(
+                    "advice.weak_method.evidence",
+                    best=Label("method", best_method),
+                    diff=Num(best["coefficient"], 1),
+                    ci=CI(best["ci_low"], best["ci_high"], 1),
+                    pairs=Int(pairs),
+                ),
+                weakest=frozenset({str(contrast.reference)}),
             )
 
 
@@ -217,12 +348,18 @@ def _service_improved(sections, data):
             continue
         improved = its.level_ci_high < 0 if better_when == "lower" else its.level_ci_low > 0
         if improved:
-            yield finding(
-                "advice.service_improved",
+            yield _action(
+                "service_improved",
+                data,
+                "results",
+                finding("advice.service_improved.action", unit=unit),
+                finding(
+                    "advice.service_improved.evidence",
+                    indicator=Label("indicator", indicator),
+                    level=Num(its.level_change),
+                    ci=CI(its.level_ci_low, its.level_ci_high),
+                ),
                 unit=unit,
-                indicator=Label("indicator", indicator),
-                level=Num(its.level_change),
-                ci=CI(its.level_ci_low, its.level_ci_high),
             )
 
 
@@ -232,8 +369,13 @@ def _ikm_low(sections, data):
         return
     for row in latest_ikm(sections["results"]):
         if row["category"] in r["categories"]:
-            yield finding(
-                "advice.ikm_low", unit=row["unit"], value=Num(row["ikm"]), category=Label("grade", row["category"])
+            yield _action(
+                "ikm_low",
+                data,
+                "results",
+                finding("advice.ikm_low.action", unit=row["unit"]),
+                finding("advice.ikm_low.evidence", value=Num(row["ikm"]), category=Label("grade", row["category"])),
+                unit=row["unit"],
             )
 
 

@@ -31,7 +31,9 @@ class RegionData:
     def __post_init__(self):
         self.dataset.region(self.region_id)  # UsageError naming the known regions
         if self.settings is None:
-            self.settings = load_settings(self.dataset.manifest.get("analysis"))
+            self.settings = load_settings(
+                self.dataset.manifest.get("analysis"), region=self.dataset.region(self.region_id).get("analysis")
+            )
 
     @cached_property
     def region(self) -> dict:

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from ..store import ProcessedDataset
 from .behaviour import behaviour
 from .context import data_quality, qualitative, uncollected
-from .findings import Finding, Uncollected
+from .findings import Uncollected
 from .learning import learning
 from .metrics import Headlines, Indicator, headline_indicators
 from .participation import participation
 from .profile import profile
 from .reaction import reaction
-from .recommendations import recommend
+from .recommendations import FollowUpPlan, recommend
 from .region import RegionData
 from .results import results
 from .section import Section
@@ -33,7 +33,7 @@ class RegionReport:
     data: RegionData
     sections: dict[str, Section]
     indicators: tuple[Indicator, ...]
-    recommendations: tuple[Finding, ...]
+    recommendations: FollowUpPlan
 
     @property
     def region(self) -> dict:
@@ -79,4 +79,4 @@ def build_region_report(
     data = RegionData(dataset, region_id, settings)
     sections = build_sections(data)
     indicators = Headlines(headline_indicators(sections, data), uncollected(data))
-    return RegionReport(data, sections, indicators, tuple(recommend(sections, data)))
+    return RegionReport(data, sections, indicators, recommend(sections, data))

@@ -1,5 +1,5 @@
 """Level 4, Hasil: interrupted time series of service indicators, difference-in-differences
-against untrained units, and IKM per unit and survey wave."""
+against untrained units, IKM per unit and survey wave, and the SKM respondents' profile."""
 
 from __future__ import annotations
 
@@ -11,11 +11,26 @@ import pandas as pd
 
 from .. import evaluation as ev
 from ..evaluation._common import round_half_up
+from ..ingest.contract import load_contract
 from .findings import CI, Fields, Int, Label, Num, Period, finding
 from .region import RegionData, suppress_rows
-from .section import NOT_COLLECTED, TOO_FEW, Section, part_not_collected, refuse
+from .section import NOT_COLLECTED, TOO_FEW, Section, missing_columns, part_not_collected, refuse
 
 UNSUR_COLUMNS = [f"u{i}" for i in range(1, 10)]
+#: The respondent's profile an SKM form asks (PermenPANRB 14/2017): optional columns of ``skm``.
+SKM_PROFILE = ("gender", "age", "education", "occupation")
+#: Age bands of the profile, (code, first age, first age of the next band): ten years each, as
+#: SKM reports commonly group "Usia: ... tahun". Codes are ``categories.age_group`` in text.yml.
+AGE_BANDS = (
+    ("under_20", 0, 20),
+    ("20_29", 20, 30),
+    ("30_39", 30, 40),
+    ("40_49", 40, 50),
+    ("50_59", 50, 60),
+    ("60_plus", 60, None),
+)
+#: The category of a question the respondent left blank.
+NOT_RECORDED = "?"
 
 
 @dataclass(frozen=True)
@@ -44,7 +59,7 @@ def month_index(period: str) -> int:
 
 
 SERVICE_PARTS = ("its", "did")
-SKM_PARTS = ("ikm", "ikm_change")
+SKM_PARTS = ("ikm", "ikm_change", "skm_respondents")
 
 
 def results(data: RegionData) -> Section:
@@ -260,6 +275,7 @@ def _ikm(sec: Section, data: RegionData) -> None:
     if ikm["suppressed"].all():
         sec.missing.update(dict.fromkeys(SKM_PARTS, TOO_FEW))
         sec.findings.append(finding("results.ikm_too_few", min_cell=Int(data.min_cell)))
+        _skm_respondents(sec, data, ikm)  # says so if the profile was not collected either
         return
     for unit, rows in ikm[~ikm["suppressed"]].sort_values("period").groupby("unit", sort=True):
         first, last = rows.iloc[0], rows.iloc[-1]
@@ -295,6 +311,7 @@ def _ikm(sec: Section, data: RegionData) -> None:
             key = "results.ikm_grade_certain" if change.category_change_certain else "results.ikm_grade_uncertain"
             sec.findings.append(finding(key, unit=unit))
     _ikm_unsur(sec, data, ikm, waves)
+    _skm_respondents(sec, data, ikm)
     if not sec.results.get("ikm_change"):
         # Every unit shown has a single survey wave: there is no change to estimate.
         refuse(sec, "ikm_change", "one_wave")
@@ -374,6 +391,79 @@ def _ikm_unsur(sec: Section, data: RegionData, ikm: pd.DataFrame, waves: dict) -
             value_cols=["n_answers", "nrr", "nrr_weighted", "nrr_scaled", "category"],
             totals_shown=False,
         )
+
+
+def age_band(ages) -> np.ndarray:
+    """The AGE_BANDS code of each age in years ("20_29"); a blank age is NOT_RECORDED.
+
+    >>> age_band([19, 20, 29.0, 60, None]).tolist()
+    ['under_20', '20_29', '20_29', '60_plus', '?']
+    """
+    years = pd.to_numeric(pd.Series(ages, dtype=object), errors="coerce").astype(float).to_numpy()
+    inside = [(years >= lo) & (years < (np.inf if hi is None else hi)) for _, lo, hi in AGE_BANDS]
+    return np.select(inside, [code for code, _, _ in AGE_BANDS], default=NOT_RECORDED)
+
+
+def respondent_profile(rows: pd.DataFrame, columns) -> pd.DataFrame:
+    """Respondents per answer of each profile question: ``variable``, ``category``, ``n`` and
+    ``percent`` of all ``rows`` (so each question's percentages add up to 100).
+
+    Every answer the contract allows is listed, a zero included, as an SKM report lists the
+    answers of its form; a blank answer counts as NOT_RECORDED, shown only when there is one.
+    Age is grouped in AGE_BANDS (variable ``age_group``).
+    """
+    spec = load_contract().tables["skm"].columns
+    total = len(rows)
+    parts = []
+    for col in columns:
+        if col == "age":
+            variable, answers, listed = "age_group", pd.Series(age_band(rows[col])), [c for c, _, _ in AGE_BANDS]
+        else:
+            variable, answers, listed = col, rows[col].astype(object).fillna(NOT_RECORDED), list(spec[col].values)
+        counts = answers.value_counts()
+        others = sorted(set(counts.index) - set(listed) - {NOT_RECORDED})  # a recode outside the list
+        categories = listed + others + ([NOT_RECORDED] if NOT_RECORDED in counts.index else [])
+        n = [int(counts.get(c, 0)) for c in categories]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "variable": variable,
+                    "category": categories,
+                    "n": pd.Series(n, dtype="int64"),
+                    "percent": [100 * k / total if total else np.nan for k in n],
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _skm_respondents(sec: Section, data: RegionData, ikm: pd.DataFrame) -> None:
+    """The respondents' profile of each unit's latest shown survey wave (the wave of the
+    per-unsur table): respondents and percentage per answer of each profile question.
+
+    Each unit, wave and question is a block whose total, the wave's n, the IKM table publishes:
+    a cell below the minimum size is suppressed with the next smallest of its block, so that it
+    cannot be recomputed from that total. A profile no column of which was collected is absent,
+    and ``sec.missing`` says so.
+    """
+    gone = missing_columns(data, "skm", SKM_PROFILE, data.skm)
+    asked = [c for c in SKM_PROFILE if c not in gone]
+    if not asked:
+        part_not_collected(sec, "skm_respondents", "skm_respondents", "skm", gone)
+        return
+    latest = ikm[~ikm["suppressed"]].sort_values("period").groupby("unit", sort=True).tail(1).sort_values("unit")
+    if latest.empty:
+        return  # no wave is shown: sec.missing already says too few
+    if gone:
+        part_not_collected(sec, "skm_respondent_details", "skm_respondent_details", "skm", gone)
+    parts = []
+    for unit, period in zip(latest["unit"], latest["period"], strict=True):
+        rows = data.skm[(data.skm["unit"] == unit) & (data.skm["period"] == period)]
+        parts.append(respondent_profile(rows, asked).assign(unit=unit, period=period))
+    frame = pd.concat(parts, ignore_index=True)[["unit", "period", "variable", "category", "n", "percent"]]
+    sec.tables["skm_respondents"] = suppress_rows(
+        frame, "n", data.min_cell, group_by=["unit", "period", "variable"], value_cols=["n", "percent"]
+    )
 
 
 def latest_ikm(section: Section) -> list[dict]:

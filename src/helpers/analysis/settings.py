@@ -62,6 +62,8 @@ def _checked_scalar(default: Any, value: Any, where: str) -> Any:
         return list(value)
     if isinstance(default, str) and where.endswith("pooling") and value not in ("pm", "dl"):
         raise UsageError(f"{where}: expected pm or dl, not {value!r}")
+    if isinstance(default, str) and (not isinstance(value, str) or not value.strip()):
+        raise UsageError(f"{where}: expected a text (a catalogue code or your own words), not {value!r}")
     return value
 
 
@@ -102,8 +104,18 @@ class AnalysisSettings:
         return out
 
 
-def load_settings(overrides: Mapping | None = None, where: str = "dataset.yml: analysis") -> AnalysisSettings:
-    """Defaults from ``settings.yml`` with ``overrides`` (a dataset's ``analysis:`` mapping) applied."""
-    if overrides is not None and not isinstance(overrides, Mapping):
-        raise UsageError(f"{where}: expected a mapping of settings")
-    return AnalysisSettings(_merge(_defaults(), overrides or {}, where))
+def load_settings(
+    overrides: Mapping | None = None,
+    where: str = "dataset.yml: analysis",
+    region: Mapping | None = None,
+    region_where: str = "dataset.yml: regions: analysis",
+) -> AnalysisSettings:
+    """Defaults from ``settings.yml`` with ``overrides`` (a dataset's ``analysis:`` mapping)
+    applied, then ``region`` (the ``analysis:`` mapping of one entry under ``regions:``), so a
+    region can name its own owner of a follow-up action or its own threshold."""
+    values = _defaults()
+    for mapping, label in ((overrides, where), (region, region_where)):
+        if mapping is not None and not isinstance(mapping, Mapping):
+            raise UsageError(f"{label}: expected a mapping of settings")
+        values = _merge(values, mapping or {}, label)
+    return AnalysisSettings(values)

@@ -26,6 +26,8 @@ class Region:
     level: str = ""
     province: str = ""
     kemendagri_code: str = ""
+    partner: str = ""  # the region's partner office, shown on its report's cover (else the dataset's)
+    analysis: dict = field(default_factory=dict)  # this region's overrides of the analysis settings
 
 
 FORMATS = ("auto", "csv", "xlsx", "google-forms", "kobo")
@@ -91,6 +93,8 @@ class DatasetSpec:
     planted_effects: tuple[dict, ...] = ()
     analysis: dict = field(default_factory=dict)  # overrides of helpers/analysis/settings.yml
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # dataset-wide recodes, as written
+    authoring_unit: str = ""  # who wrote the reports (cover)
+    partner: str = ""  # the government partner (cover), unless a region names its own
 
     def region(self, region_id: str) -> Region:
         """The region with id ``region_id``; KeyError if the dataset does not declare it."""
@@ -157,6 +161,8 @@ def load_dataset_spec(dataset_dir: Path) -> DatasetSpec:
         planted_effects=tuple(raw.get("planted_effects") or ()),
         analysis=_analysis(raw.get("analysis"), where),
         values={str(column): dict(labels) for column, labels in (raw.get("values") or {}).items()},
+        authoring_unit=_text(raw.get("authoring_unit"), "authoring_unit", where),
+        partner=_text(raw.get("partner"), "partner", where),
     )
 
 
@@ -176,6 +182,8 @@ def _regions(raw, where: str) -> tuple[Region, ...]:
                 str(r.get("level", "")),
                 str(r.get("province", "")),
                 str(r.get("kemendagri_code", "")),
+                _text(r.get("partner"), f"regions[{i}].partner", where),
+                _analysis(r.get("analysis"), f"{where}: regions[{i}]"),
             )
         )
     ids = [r.id for r in regions]
@@ -499,6 +507,15 @@ def _iso_date(value, label: str, where: str) -> str | None:
         return dt.date.fromisoformat(str(value)).isoformat()
     except ValueError:
         raise DataContractError(where, "period", f"{label} must be a date written YYYY-MM-DD, not {value!r}") from None
+
+
+def _text(raw, key: str, where: str) -> str:
+    """An optional line of text for the cover (a name, not a number or a list)."""
+    if raw is None:
+        return ""
+    if not isinstance(raw, str | int | float) or isinstance(raw, bool):
+        raise DataContractError(where, key, f"{key} must be a line of text, not {raw!r}")
+    return str(raw).strip()
 
 
 def _analysis(raw, where: str) -> dict:

@@ -264,6 +264,8 @@ def manifest(result: IngestResult) -> dict:
         "columns_not_collected": result.not_collected,
         "planted_effects": list(spec.planted_effects),
         "analysis": spec.analysis,
+        "authoring_unit": spec.authoring_unit or None,
+        "partner": spec.partner or None,
     }
 
 

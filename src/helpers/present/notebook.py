@@ -4,6 +4,10 @@ Presentation only: numbers are formatted here, never computed. Four things stay 
 table: a suppressed cell (below the minimum cell size) is ■, a value that was not estimated or
 does not exist is –, a cell whose data were not collected says so in words, and a real zero
 is 0. A table that shows more than one of them gets a legend line under it.
+
+Tables and figures are numbered per report, so that a reader can cite "Tabel 7": "Tabel N.
+<title>" above each table, "Gambar N. <caption>" under each figure ("Table N." and "Figure N."
+in English). ``style`` restarts both counts; it is called once at the top of each notebook.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from .wording import say_all
 SUPPRESSED = "■"
 NOT_ESTIMATED = "–"
 _text = Text("id")  # number format of the report being built; set by style(lang)
+_shown = {"table": 0, "figure": 0}  # tables and figures numbered so far in this report
 
 CSS = """
 <style>
@@ -32,16 +37,45 @@ table.asn-table th {background: #f0f0f0; text-align: left !important; padding: 4
 table.asn-table td {padding: 3px 8px; border-bottom: 1px solid #ddd; text-align: left !important;}
 table.asn-table td.num {text-align: right !important; font-variant-numeric: tabular-nums;}
 .asn-caption {color: #555; font-size: 0.85em; margin-bottom: 10px;}
+.asn-table-title {font-weight: bold; margin: 14px 0 4px 0;}
+.asn-label {font-weight: bold;}
 .asn-rec li {margin-bottom: 6px;}
 </style>
 """
 
 
 def style(lang: str = "id") -> None:
-    """Set the report's language (for number formats) and emit the stylesheet."""
+    """Set the report's language (for number formats), restart the numbering of tables and
+    figures, and emit the stylesheet."""
     global _text
     _text = Text(lang)
+    _shown.update(table=0, figure=0)
     display(HTML(CSS))
+
+
+def number(kind: str) -> str:
+    """The next label of a ``table`` or ``figure`` in this report: "Tabel 3." / "Figure 2."."""
+    _shown[kind] += 1
+    return _text(f"numbering.{kind}", n=_shown[kind])
+
+
+def table_title(title: str) -> str:
+    """The numbered title line that goes above a table: "Tabel N. <title>"."""
+    words = f" {html.escape(title)}" if title else ""
+    return f"<div class='asn-table-title'><span class='asn-label'>{html.escape(number('table'))}</span>{words}</div>"
+
+
+def figure_caption(caption: str) -> str:
+    """The numbered line that goes under a figure: "Gambar N. <caption>".
+
+    ``helpers.render.html.prepare`` makes the text of an ``asn-caption`` output that follows a
+    figure its alt text. A figure without a caption still gets its number, but not that class,
+    so that its alt text stays "Gambar: <section>" rather than a bare number.
+    """
+    label = f"<span class='asn-label'>{html.escape(number('figure'))}</span>"
+    if not caption:
+        return f"<div class='asn-figure-caption'>{label}</div>"
+    return f"<div class='asn-caption asn-figure-caption'>{label} {html.escape(caption)}</div>"
 
 
 def title(text: str, subtitle: str = "") -> None:
@@ -124,22 +158,31 @@ def table_html(df: pd.DataFrame, caption: str = "") -> str:
     return f"<table class='asn-table'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{cap}"
 
 
-def table(df: pd.DataFrame, caption: str = "") -> None:
-    """Show a table; without a caption, the frame's own ``attrs["caption"]`` (if any) is used."""
-    display(HTML(table_html(df, caption or df.attrs.get("caption", ""))))
+def table(df: pd.DataFrame, caption: str = "", title: str = "") -> None:
+    """Show a table under its numbered title ("Tabel N. <title>").
+
+    Without a ``title`` the frame's own ``attrs["title"]`` is used, without a ``caption`` its
+    ``attrs["caption"]`` (if any); the caption goes under the table.
+    """
+    head = table_title(title or df.attrs.get("title", ""))
+    display(HTML(head + table_html(df, caption or df.attrs.get("caption", ""))))
 
 
 def section(sec, t: Text, level: int = 2) -> None:
-    """Heading, findings and every table of a ``helpers.analysis`` Section, in the report's language."""
+    """Heading, findings and every table of a ``helpers.analysis`` Section, in the report's language.
+
+    Each table is titled from the catalogue: ``table_titles.<section key>.<table key>``.
+    """
     heading(t(f"{sec.key}.title"), level, anchor=sec.key)
     paragraphs(say_all(sec.findings, t))
-    for df in sec.tables.values():
-        table(for_display(df, t))
+    for name, df in sec.tables.items():
+        table(for_display(df, t), title=t(f"table_titles.{sec.key}.{name}"))
 
 
-def headlines(rows: list[tuple[str, str, str]], header: tuple[str, str]) -> None:
-    """The executive summary: one row per headline indicator, tagged with its metrics.json id,
-    then its notes (``helpers.present.headlines.SummaryRows.notes``: what was not collected)."""
+def headlines(rows: list[tuple[str, str, str]], header: tuple[str, str], title: str = "") -> None:
+    """The executive summary: a numbered title ("Indikator utama" unless ``title`` is given), one
+    row per headline indicator, tagged with its metrics.json id, then its notes
+    (``helpers.present.headlines.SummaryRows.notes``: what was not collected)."""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join(
         f"<tr data-indicator='{html.escape(ind_id)}'><td>{html.escape(label)}</td>"
@@ -147,7 +190,10 @@ def headlines(rows: list[tuple[str, str, str]], header: tuple[str, str]) -> None
         for ind_id, label, value in rows
     )
     display(
-        HTML(f"<table class='asn-table' id='headlines'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        HTML(
+            table_title(title or _text("table_titles.headlines"))
+            + f"<table class='asn-table' id='headlines'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        )
     )
     notes = getattr(rows, "notes", ())
     if notes:
@@ -155,8 +201,8 @@ def headlines(rows: list[tuple[str, str, str]], header: tuple[str, str]) -> None
 
 
 def figure(fig: plt.Figure, caption: str = "") -> None:
-    """Show a figure inline (embedded PNG in the HTML export) and free its memory."""
+    """Show a figure inline (embedded PNG in the HTML export) and free its memory; under it,
+    "Gambar N. <caption>" (the output right after the image, which the HTML export reads)."""
     display(fig)
     plt.close(fig)
-    if caption:
-        display(HTML(f"<div class='asn-caption'>{html.escape(caption)}</div>"))
+    display(HTML(figure_caption(caption)))

@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from ..analysis.cross_region import CrossRegion
+from ..analysis.cross_region import POOLED_INDICATOR, CrossRegion
 from .headlines import indicator_value
 from .text import Text
 
@@ -49,6 +49,7 @@ def region_table(cross: CrossRegion, t: Text) -> pd.DataFrame | None:
         row["IKM"] = _ikm_cell(r, t)
         rows.append(row)
     table = pd.DataFrame(rows)
+    table.attrs["title"] = t("table_titles.cross.regions")
     note = not_collected_note(cross, t)
     if note:
         table.attrs["caption"] = note
@@ -118,13 +119,26 @@ def pooled_table(cross: CrossRegion, t: Text) -> pd.DataFrame | None:
             }
         ]
     )
-    return table.rename(columns={c: t.column(c) for c in table.columns})
+    table = table.rename(columns={c: t.column(c) for c in table.columns})
+    table.attrs["title"] = t("table_titles.cross.pooled")
+    return table
 
 
 def forest_rows(cross: CrossRegion, t: Text) -> tuple[pd.DataFrame, dict]:
-    """The forest plot's per-region rows and its pooled diamond."""
+    """The forest plot's per-region rows and its pooled diamond.
+
+    Each region is drawn with the interval its own report gives (a t interval on the
+    programme-clustered degrees of freedom, from its metrics.json), not estimate ± 1,96 SE: with
+    a handful of programmes per region the normal interval would look far surer than the
+    region's report, and could exclude zero where the report's interval does not.
+    """
     p = cross.pooled
-    return p.studies.copy(), {
+    studies = p.studies.copy()
+    reported = {r.name: r.get(POOLED_INDICATOR) for r in cross.regions}
+    for end in ("ci_low", "ci_high"):
+        own = [(reported.get(name) or {}).get(end) for name in studies["label"]]
+        studies[end] = [v if v is not None else old for v, old in zip(own, studies[end], strict=True)]
+    return studies, {
         "estimate": p.estimate,
         "ci_low": p.ci_low,
         "ci_high": p.ci_high,

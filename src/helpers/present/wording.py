@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..analysis.findings import CI, Fields, Finding, Int, Label, Num, P, Pct, Period, Uncollected
+from ..analysis.findings import CI, Fields, Finding, Int, Label, Labels, Num, P, Pct, Period, Uncollected
 from .text import Text
 
 #: Label kinds worded by a message of the catalogue (``<group>.<key>``), not by a lookup table.
-MESSAGE_LABELS = {"reason": "reasons", "analysis": "analyses", "question": "questions", "evidence": "evidence"}
+MESSAGE_LABELS = {
+    "reason": "reasons",
+    "analysis": "analyses",
+    "question": "questions",
+    "evidence": "evidence",
+    "access": "access",
+}
 
 
 def value_text(value: Any, t: Text) -> str:
@@ -30,6 +36,8 @@ def value_text(value: Any, t: Text) -> str:
             return t.period(v)
         case Label(kind, key):
             return label(kind, key, t)
+        case Labels(kind, keys):
+            return t.join(label(kind, k, t) for k in keys)
         case Fields(table, columns):
             return fields_text(table, columns, t)
         case Uncollected(tables, columns):
@@ -77,3 +85,12 @@ def say(finding: Finding, t: Text) -> str:
 
 def say_all(findings, t: Text) -> list[str]:
     return [say(f, t) for f in findings]
+
+
+def plan_word(group: str, value: str, t: Text, **values) -> str:
+    """An owner or a timeline of the follow-up plan: a catalogue code (``roles.*``,
+    ``timelines.*``) in the report's language, or the partner's own words as written."""
+    try:
+        return t(f"{group}.{value}", **values)
+    except (KeyError, TypeError):  # not a code: the partner's own words
+        return value

@@ -31,8 +31,8 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAME = "asn_report"
 CSS_PATH = TEMPLATES / TEMPLATE_NAME / "report.css"
 
-# Cover lines that dataset.yml does not hold yet: when the manifest gains these keys (e.g. an
-# ``authoring_unit`` and ``partner`` block in dataset.yml copied by ingest), the cover shows them.
+# Cover lines from dataset.yml (copied into the manifest by ingest): who wrote the report and for
+# which partner; a region's own ``partner`` replaces the dataset's on that region's cover.
 COVER_MANIFEST_KEYS = ("authoring_unit", "partner")
 
 # A phone decides on load (and on rotation) whether a table overflows, and only then shows the hint;
@@ -46,6 +46,7 @@ _OVERFLOW_SCRIPT = (
 _H2 = re.compile(r"<h2(\s+id=['\"]([^'\"]*)['\"])?\s*>(.*?)</h2>", re.S)
 _TAG = re.compile(r"<[^>]+>")
 _TABLE = re.compile(r"<table\b.*?</table>", re.S)
+_LABEL = re.compile(r"<span class=['\"]asn-label['\"]>.*?</span>", re.S)  # "Gambar 2." before a caption
 
 
 @dataclass(frozen=True)
@@ -67,31 +68,39 @@ def _version() -> str:
         return "?"
 
 
-def _cover_rows(dataset: ProcessedDataset, t: Text, subject_label: str, subject: str) -> tuple[tuple[str, str], ...]:
+def _cover_rows(
+    dataset: ProcessedDataset, t: Text, subject_label: str, subject: str, region: dict | None = None
+) -> tuple[tuple[str, str], ...]:
     period = dataset.manifest.get("period") or {}
+    start, end = period.get("start"), period.get("end")
     rows = [
         (subject_label, subject),
         (t("render.cover.dataset"), dataset.name),
         (
             t("render.cover.period"),
-            t("render.cover.period_value", start=period.get("start") or "?", end=period.get("end") or "?"),
+            t("render.cover.period_value", start=t.date(start) if start else "?", end=t.date(end) if end else "?"),
         ),
     ]
-    rows += [(t(f"render.cover.{k}"), str(dataset.manifest[k])) for k in COVER_MANIFEST_KEYS if dataset.manifest.get(k)]
-    rows += [(t("render.cover.rendered"), _dt.date.today().isoformat()), (t("render.cover.version"), _version())]
+    own = {**dataset.manifest, **{k: v for k, v in (region or {}).items() if k in COVER_MANIFEST_KEYS and v}}
+    rows += [(t(f"render.cover.{k}"), str(own[k])) for k in COVER_MANIFEST_KEYS if own.get(k)]
+    rows += [
+        (t("render.cover.rendered"), t.date(_dt.date.today().isoformat())),
+        (t("render.cover.version"), _version()),
+    ]
     return tuple(rows)
 
 
 def region_page(dataset: ProcessedDataset, region_id: str, lang: str) -> PageInfo:
     """The page of a region report: "Laporan Evaluasi Pelatihan ASN — <region>"."""
     t = Text(lang)
-    name = dataset.region(region_id)["name"]
+    region = dataset.region(region_id)
+    name = region["name"]
     return PageInfo(
         lang,
         t("report.title", region=name),
         name,
         dataset.synthetic,
-        _cover_rows(dataset, t, t("render.cover.region"), name),
+        _cover_rows(dataset, t, t("render.cover.region"), name, region),
         t("report.synthetic_banner", region=name) if dataset.synthetic else "",
     )
 
@@ -166,7 +175,7 @@ def prepare(nb: nbformat.NotebookNode, t: Text) -> list[tuple[str, str]]:
             if "image/png" in data:
                 nxt = outputs[i + 1].get("data", {}).get("text/html", "") if i + 1 < len(outputs) else ""
                 nxt = "".join(nxt) if isinstance(nxt, list) else nxt
-                caption = _plain(nxt) if "asn-caption" in nxt else ""
+                caption = _plain(_LABEL.sub("", nxt)) if "asn-caption" in nxt else ""
                 alt = caption or t("render.figure_alt", section=section or t("report.title", region="")).strip()
                 out.setdefault("metadata", {}).setdefault("image/png", {})["alt"] = alt
     return toc
@@ -238,6 +247,8 @@ def report_html(notebook_path: Path, info: PageInfo) -> str:
             "css": page_css(info),
             "cover": _cover(info),
             "script": _OVERFLOW_SCRIPT,
+            "scroll_hint": t("render.scroll_hint"),
+            "figure_label": t("render.figure_label"),
         }
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)

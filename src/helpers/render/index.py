@@ -6,6 +6,7 @@ readable on a phone."""
 from __future__ import annotations
 
 import html
+from pathlib import Path
 
 from .. import paths
 from ..analysis.cross_region import read_metrics
@@ -117,4 +118,15 @@ def write_index(dataset: ProcessedDataset, lang: str = "id"):
     )
     path = folder / file_name("index", "html", lang)
     write_text_atomic(path, page)
+    return path
+
+
+def write_indexes(dataset: ProcessedDataset, lang: str = "id") -> Path:
+    """Write the index in ``lang``, then refresh the index of every other language already
+    rendered, so that each links to the other (the first one written could not)."""
+    path = write_index(dataset, lang)
+    folder = path.parent
+    for other in LANGS:
+        if other != lang and (folder / file_name("index", "html", other)).is_file():
+            write_index(dataset, other)
     return path

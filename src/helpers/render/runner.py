@@ -23,7 +23,7 @@ import papermill as pm
 from .. import paths
 from ..store import load_processed
 from . import html as page
-from .index import write_index
+from .index import write_indexes
 from .layout import file_name, stem
 
 REGION_NOTEBOOK = "region_report.ipynb"
@@ -161,5 +161,5 @@ def render_all(
             report(fut.result())
     if summary:
         report(render_summary(dataset, lang))
-    write_index(load_processed(dataset), lang)
+    write_indexes(load_processed(dataset), lang)
     return outcomes
