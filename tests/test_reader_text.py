@@ -120,3 +120,12 @@ def test_time_axis_shows_month_names(report):
     labels = [tick.get_text() for tick in fig.axes[0].get_xticklabels()]
     assert labels and all(re.match(r"^[A-Z][a-z]+ 20\d\d$", lab) for lab in labels), labels
     plt.close(fig)
+
+
+def test_absence_reasons_and_themes_are_translated_and_unknown_ones_kept(report):
+    en = Text("en")
+    reasons = for_display(report.sections["participation"].tables["reasons"], en)
+    assert "sakit" not in set(reasons.iloc[:, 0]) and "illness" in set(reasons.iloc[:, 0])
+    themes = for_display(report.sections["qualitative"].tables["excerpts"], en)
+    assert not set(themes.iloc[:, 1]) & {"kurikulum", "jadwal", "inovasi"}
+    assert en.category("theme", "tema baru dari mitra") == "tema baru dari mitra"  # free text stays as written

@@ -30,7 +30,7 @@ def term_label(term: str, t: Text) -> str:
 
 
 #: Columns whose values are category codes of a data column (``categories.<column>`` in text.yml).
-CATEGORY_COLUMNS = ("delivery", "position_type", "gender", "education", "source", "status")
+CATEGORY_COLUMNS = ("delivery", "position_type", "gender", "education", "source", "status", "reason", "theme")
 #: Columns holding a month 'YYYY-MM', shown as 'November 2025'.
 PERIOD_COLUMNS = ("period", "trained_from")
 
