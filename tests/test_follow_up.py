@@ -121,3 +121,33 @@ def test_the_cover_names_the_authoring_unit_and_the_region_partner(sample_data):
         assert cover[t("render.cover.authoring_unit")] == manifest["authoring_unit"]
         assert cover[t("render.cover.partner")] == sample_data.region(region)["partner"]
         assert cover[t("render.cover.partner")] != manifest["partner"]
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_weak_method_action_renders_when_its_rule_fires(lang):
+    """The sample never fires this rule (too few programmes), so drive it with a contrast in which
+    project-based training clearly beats e-learning: the action and its evidence must both word."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from helpers.analysis.recommendations import _weak_method
+
+    contrast = SimpleNamespace(
+        reference="e_learning",
+        to_frame=lambda: pd.DataFrame(
+            {
+                "term": ["Intercept", "method[project_based]", "method[seminar]"],
+                "coefficient": [50.0, 8.0, 1.0],
+                "p_value": [0.0, 0.0001, 0.6],
+                "ci_low": [45.0, 5.0, -3.0],
+                "ci_high": [55.0, 11.0, 5.0],
+            }
+        ),
+    )
+    sections = {"learning": SimpleNamespace(results={"contrast_vs_weakest": contrast})}
+    (action,) = _weak_method(sections, SimpleNamespace(settings=load_settings()))
+    assert action.weakest == {"e_learning"}
+    t = Text(lang)
+    sentence = view.recommendation(action, t)
+    assert t.method("e_learning") in sentence and t.method("project_based") in sentence

@@ -329,6 +329,7 @@ def _weak_method(sections, data):
                 ),
                 finding(
                     "advice.weak_method.evidence",
+                    method=Label("method", contrast.reference),
                     best=Label("method", best_method),
                     diff=Num(best["coefficient"], 1),
                     ci=CI(best["ci_low"], best["ci_high"], 1),
