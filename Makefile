@@ -24,7 +24,7 @@ endif
 BIN := $(ENV_DIR)/bin
 STAMP := $(ENV_DIR)/.asn-eval-installed
 
-.PHONY: help install data reports test lint hooks coverage lock synth clean
+.PHONY: help install data reports test lint hooks coverage bench lock synth clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ test: data ## Run the test suite (unit, end to end, and the notebooks through nb
 
 coverage: $(STAMP) ## Coverage of every planted indicator's 95% interval over $(SEEDS) synthetic datasets (SEEDS=20: quick)
 	$(BIN)/python benchmarks/coverage.py --seeds $(SEEDS) --jobs $(JOBS)
+
+bench: $(STAMP) ## Time and memory of every stage at 1, 10 and 100 times the sample, beside the naive loop (SCALES=1,10: quick)
+	$(BIN)/python benchmarks/bench.py $(if $(SCALES),--scales $(SCALES))
 
 lint: $(STAMP) ## Check code style and lint (ruff) and that notebooks carry no outputs (nbstripout)
 	$(BIN)/ruff check src tests benchmarks

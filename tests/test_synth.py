@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import collections
 import csv
 import filecmp
+import hashlib
 import statistics
 
 import pytest
 import yaml
 
+from helpers import cli
 from helpers.ingest.privacy import nip_problem
 from helpers.synth import DEFAULT_SEED, REGIONS, write_dataset
 
@@ -100,3 +103,76 @@ def test_all_nine_contract_tables_present():
     assert len(TABLES) == 9
     for table in TABLES:
         assert _rows(f"{table}.csv"), table
+
+
+# --- asn-eval synth --scale N: the same regions, N times the civil servants -------------------
+
+
+def _sha256s(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def _csv(folder, name):
+    with open(folder / name, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.mark.parametrize("scale_args", [["--scale", "1"], []], ids=["scale-1", "no-scale"])
+def test_scale_1_writes_the_bundled_sample_file_for_file(tmp_path, scale_args):
+    seed = yaml.safe_load((SAMPLE_RAW / "dataset.yml").read_text(encoding="utf-8"))["seed"]
+    assert cli.main(["synth", "--out", str(tmp_path), "--seed", str(seed), *scale_args]) == 0
+    assert _sha256s(tmp_path) == _sha256s(SAMPLE_RAW)
+
+
+def test_scale_below_1_is_a_usage_error(tmp_path, capsys):
+    assert cli.main(["synth", "--out", str(tmp_path), "--scale", "0"]) == 2
+    assert "--scale" in capsys.readouterr().err
+    assert not tmp_path.joinpath("dataset.yml").exists()
+
+
+@pytest.fixture(scope="module")
+def scaled_3(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("raw") / "sample-x3"
+    write_dataset(folder, DEFAULT_SEED, scale=3)
+    return folder
+
+
+def test_scale_3_has_three_times_the_participants_of_each_region(scaled_3):
+    def per_region(folder):
+        return collections.Counter(p["region_id"] for p in _csv(folder, "participants.csv"))
+
+    sample, scaled = per_region(SAMPLE_RAW), per_region(scaled_3)
+    # The one participant planted with a broken NIP is added once, whatever the scale.
+    assert scaled == {r: 3 * (n - (r == "salatiga")) + (r == "salatiga") for r, n in sample.items()}
+    assert yaml.safe_load((scaled_3 / "dataset.yml").read_text(encoding="utf-8"))["name"] == "sample-x3"
+
+
+def test_scale_3_nips_are_unique_and_valid_but_the_one_planted(scaled_3):
+    nips = [p["nip"] for p in _csv(scaled_3, "participants.csv")]
+    valid = [n for n in nips if nip_problem(n) is None]
+    assert len(nips) - len(valid) == 1
+    assert len(set(valid)) == len(valid)
+
+
+def test_scale_3_runs_each_programme_as_three_cohorts(scaled_3):
+    sample, scaled = _csv(SAMPLE_RAW, "programs.csv"), _csv(scaled_3, "programs.csv")
+    assert len(scaled) == 3 * len(sample)
+    assert len({p["program_id"] for p in scaled}) == len(scaled)
+    assert collections.Counter(p["method"] for p in scaled) == {
+        m: 3 * n for m, n in collections.Counter(p["method"] for p in sample).items()
+    }
+
+
+def test_scale_3_ingests_with_no_larger_quarantine_share_than_the_sample(scaled_3, tmp_path, monkeypatch):
+    from helpers.ingest import ingest
+
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    monkeypatch.setenv("ASN_EVAL_ROOT", str(tmp_path))
+
+    def quarantine_share(folder):
+        counts = ingest(folder).counts
+        return sum(c["quarantined"] for c in counts.values()) / sum(c["read"] for c in counts.values())
+
+    share_1, share_3 = quarantine_share(SAMPLE_RAW), quarantine_share(scaled_3)
+    assert 0 < share_3 <= share_1
+    assert (tmp_path / "data" / "processed" / "sample-x3" / "manifest.json").is_file()
