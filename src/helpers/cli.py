@@ -29,6 +29,12 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("synth", help="write the synthetic sample dataset")
     s.add_argument("--out", required=True, type=Path)
     s.add_argument("--seed", type=int, default=None)
+    s.add_argument(
+        "--scale",
+        type=int,
+        default=1,
+        help="N times the sample's civil servants in the same regions (default 1: the sample itself)",
+    )
     s = sub.add_parser("ingest", help="raw dataset -> data/processed/<dataset>/")
     s.add_argument("dataset", help="a dataset name under data/raw/, or the path of a dataset folder")
     s.add_argument(
@@ -46,7 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--region", action="append", help="region id (repeatable)")
     g.add_argument("--all", action="store_true", help="every region of the dataset")
     s.add_argument("--lang", default="id", choices=["id", "en"])
-    s.add_argument("--jobs", type=int, default=1)
+    s.add_argument("--jobs", type=int, default=1, help="notebooks run at once, each job in its own warm kernel")
+    s.add_argument(
+        "--force",
+        action="store_true",
+        help="render every report, even those up to date (inputs and files unchanged since their last render)",
+    )
     sub.add_parser("list", help="datasets, their regions, and which reports exist")
     return p
 
@@ -71,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
 def _synth(args) -> int:
     from .synth import DEFAULT_SEED, write_dataset
 
-    files = write_dataset(args.out, args.seed if args.seed is not None else DEFAULT_SEED)
+    if args.scale < 1:
+        raise UsageError(f"--scale must be a positive integer, not {args.scale}")
+    files = write_dataset(args.out, args.seed if args.seed is not None else DEFAULT_SEED, args.scale)
     print(f"wrote {len(files)} files to {args.out}")
     return EXIT_OK
 
@@ -178,10 +191,22 @@ def _report(args) -> int:
         ds.region(r)  # raises UsageError naming the known regions
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
-    outcomes = render_all(args.dataset, regions, lang=args.lang, jobs=args.jobs, summary=bool(args.all))
+    from .render.progress import for_console
+
+    outcomes = render_all(
+        args.dataset,
+        regions,
+        lang=args.lang,
+        jobs=args.jobs,
+        progress=for_console(),
+        summary=bool(args.all),
+        force=args.force,
+    )
     failed = [o for o in outcomes if not o.ok]
+    skipped = sum(o.skipped for o in outcomes)
     from .render.layout import file_name
 
+    print(f"{len(outcomes) - skipped - len(failed)} rendered, {skipped} up to date, {len(failed)} failed")
     print(f"reports in {paths.reports_dataset_dir(args.dataset)} ({file_name('index', 'html', args.lang)})")
     if failed:
         print(f"{len(failed)} notebook(s) failed:", file=sys.stderr)
