@@ -46,7 +46,7 @@ from helpers.present import notebook as show
 from helpers.present.text import Text
 from helpers.store import load_processed
 
-report = build_region_report(load_processed(dataset), region)
+report = build_region_report(load_processed(dataset, region=region), region)
 t = Text(lang)
 sections = report.sections
 show.style(lang)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import paths
+from .. import partitions, paths
 from ..errors import DataContractError, DataContractErrors, SlipError
 from .contract import Contract, TableSpec, load_contract
 from .dataset_spec import DatasetSpec, FileSpec, load_dataset_spec
@@ -284,8 +284,10 @@ def write_processed(result: IngestResult, out_dir: Path | None = None) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
     try:
         (tmp / "quarantine").mkdir()
+        programs = result.tables.get("programs")
+        program_regions = partitions.program_regions(programs.accepted if programs is not None else None)
         for name, tres in result.tables.items():
-            tres.accepted.to_parquet(tmp / f"{name}.parquet", index=False)
+            partitions.write_table(tmp, name, tres.accepted, program_regions)
             if len(tres.quarantined):
                 tres.quarantined.to_csv(tmp / "quarantine" / f"{name}.csv", index=False, lineterminator="\n")
         (tmp / "manifest.json").write_text(

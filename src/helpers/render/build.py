@@ -17,8 +17,10 @@ asked to (``--force``). The inputs:
     ``requirements.lock`` (the checkout's, or the project root's) and the Python version; without a
     lock file, the name and version of every installed distribution.
 ``data`` (region reports)
-    a digest of the region's rows of every processed table (``region_rows``), with the tables'
-    column names and types: another region's rows do not count.
+    the SHA-256 of every file a report of the region reads (``helpers.partitions``: each table's
+    schema and the region's own file); for a dataset held in memory (tests), a digest of the
+    region's rows of every table (``region_rows``) with the column names and types. Another
+    region's rows do not count.
 ``manifest``
     the processed ``manifest.json`` as the report reads it: analysis settings, period, cover
     lines, row counts and problems (the data-quality appendix), columns not collected. Left out:
@@ -29,10 +31,10 @@ asked to (``--force``). The inputs:
     every region's ``metrics.json`` that the summary reads (``helpers.analysis.cross_region``:
     the file in the summary's language, else the Indonesian one), or that it is missing.
 
-An honest proxy, not a proof: the region's rows are chosen as a superset of what
-``helpers.analysis.region.RegionData`` reads (rows of the region's id, of its programmes, of its
-participants), so a change elsewhere never goes unnoticed unless the analysis starts reading rows
-of other regions, which is a code change and renders everything anyway.
+On disk the fingerprint is exact: a region report loads only its region's files
+(``load_processed(..., region=...)``), the same files that are hashed. In memory, the region's rows
+are chosen as a superset of what ``helpers.analysis.region.RegionData`` reads (rows of the
+region's id, of its programmes, of its participants).
 """
 
 from __future__ import annotations
@@ -154,6 +156,18 @@ def region_rows(dataset, region_id: str) -> dict:
     return out
 
 
+def region_data_digest(dataset, region_id: str) -> str:
+    """The ``data`` input of a region report (see the module docstring)."""
+    files = getattr(dataset.tables, "files", None)
+    if files is None or getattr(dataset.tables, "regions", None) is not None:
+        rows = region_rows(dataset, region_id)
+        return _json_digest({name: frame_digest(df) for name, df in rows.items()})
+    from ..store import LazyTables
+
+    own = LazyTables(dataset.tables.folder, (region_id,))
+    return _json_digest({name: [file_digest(f) for f in own.files(name)] for name in own})
+
+
 def manifest_view(manifest: dict, region_id: str | None = None) -> dict:
     """The manifest as a report reads it (see the module docstring)."""
     view = {k: v for k, v in manifest.items() if k not in MANIFEST_NOT_READ}
@@ -178,13 +192,12 @@ class Common:
 
 def region_inputs(dataset, region_id: str, lang: str, notebook: str, common: Common) -> dict:
     """The inputs of one region report (``dataset``: a ``helpers.store.ProcessedDataset``)."""
-    rows = region_rows(dataset, region_id)
     return {
         "parameters": {"notebook": notebook, "dataset": dataset.name, "region": region_id, "lang": lang},
         "notebook": file_digest(paths.notebooks_dir() / notebook),
         "code": common.code,
         "environment": common.environment,
-        "data": _json_digest({name: frame_digest(df) for name, df in rows.items()}),
+        "data": region_data_digest(dataset, region_id),
         "manifest": _json_digest(manifest_view(dataset.manifest, region_id)),
     }
 

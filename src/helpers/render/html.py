@@ -21,9 +21,6 @@ from functools import partial
 from importlib import metadata
 from pathlib import Path
 
-import nbformat
-from nbconvert import HTMLExporter
-
 from ..present.text import Text
 from ..store import ProcessedDataset
 
@@ -145,7 +142,7 @@ def _plain(fragment: str) -> str:
     return html.unescape(_TAG.sub("", fragment)).strip()
 
 
-def prepare(nb: nbformat.NotebookNode, t: Text) -> list[tuple[str, str]]:
+def prepare(nb, t: Text) -> list[tuple[str, str]]:
     """Give every second-level heading an anchor and every figure its alt text, in memory.
 
     Returns the (anchor, heading text) pairs for the table of contents. A figure's alt text is its
@@ -207,7 +204,7 @@ def _contents(toc: list[tuple[str, str]], t: Text) -> str:
     return f"<nav class='asn-toc'><h2>{html.escape(t('render.contents'))}</h2><ol>{items}</ol></nav>"
 
 
-def _insert_contents(nb: nbformat.NotebookNode, contents: str) -> None:
+def _insert_contents(nb, contents: str) -> None:
     """Show the contents right before the first section: after the title, the synthetic-data
     banner and the reading notes, which stay the first thing a reader sees."""
     if not contents:
@@ -217,7 +214,9 @@ def _insert_contents(nb: nbformat.NotebookNode, contents: str) -> None:
         for i, out in enumerate(outputs):
             source = out.get("data", {}).get("text/html", "")
             if "<h2" in ("".join(source) if isinstance(source, list) else source):
-                outputs.insert(i, nbformat.v4.new_output("display_data", data={"text/html": contents}))
+                from nbformat.v4 import new_output
+
+                outputs.insert(i, new_output("display_data", data={"text/html": contents}))
                 return
 
 
@@ -227,6 +226,9 @@ def report_html(notebook_path: Path, info: PageInfo) -> str:
     The notebook's markdown cells are notes for the researcher who adapts it (in English); every
     word the reader sees is an output of a cell, from the message catalogue.
     """
+    import nbformat  # here, not at the top: the PDF worker imports this module and needs neither
+    from nbconvert import HTMLExporter
+
     t = Text(info.lang)
     nb = nbformat.read(notebook_path, as_version=4)
     toc = prepare(nb, t)
