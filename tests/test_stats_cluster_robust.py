@@ -5,7 +5,9 @@ Independent references: Stata's published ``reg y x, cluster()``, ``vce(robust)`
 ``dfadjust`` R package (tests/testthat/test_clustervar.R); statsmodels for CR0/CR1; a CR2 and
 Bell-McCaffrey df written out below with full n x n hat matrices and ``scipy.linalg.sqrtm``
 (``hand_cr2``); closed forms for balanced designs (the unbiased two-sample variance of cluster
-means and its Satterthwaite df); the Wilson (1927) interval written out; seeded simulations.
+means and its Satterthwaite df); the Wilson (1927) interval written out; seeded simulations;
+for the vectorised CR2, the previous per-cluster implementation copied below (``_reference_*``)
+and Bell-McCaffrey df computed in 60-digit arithmetic (mpmath) for a near-singular design.
 """
 
 from __future__ import annotations
@@ -53,6 +55,70 @@ def hand_cr2(xw: np.ndarray, resid: np.ndarray, groups: np.ndarray) -> tuple[np.
         gg = np.column_stack(cols).T @ np.column_stack(cols)
         df[j] = np.trace(gg) ** 2 / np.trace(gg @ gg)
     return vcov, df
+
+
+# --- reference: the per-cluster implementation this module had before it was vectorised ------
+# Copied verbatim (names prefixed ``_reference_``) from helpers.evaluation.cluster_robust as it
+# was before the G x G-free df and the batched A_g. It forms the G x G matrix ``Gram`` and calls
+# ``eigh`` once per cluster, so it only serves small and medium G; the new code must agree with it
+# to floating point (rtol 1e-10) on vcov, the per-coefficient df and any contrast's df.
+
+
+def _reference_inv_sqrt_psd(matrix: np.ndarray, tol: float = 1e-10) -> np.ndarray:
+    vals, vecs = np.linalg.eigh((matrix + matrix.T) / 2.0)
+    keep = vals > tol
+    inv_root = np.zeros_like(vals)
+    inv_root[keep] = 1.0 / np.sqrt(vals[keep])
+    return (vecs * inv_root) @ vecs.T
+
+
+def _reference_bm_df(c: np.ndarray, bread: np.ndarray, parts: tuple) -> float:
+    mc = bread @ c
+    p_sq = np.empty(len(parts))
+    z = np.empty((len(parts), bread.shape[0]))
+    for i, (_, xg, ag) in enumerate(parts):
+        p = ag @ (xg @ mc)
+        p_sq[i] = p @ p
+        z[i] = p @ xg
+    gram = np.diag(p_sq) - z @ bread @ z.T
+    tr = float(np.trace(gram))
+    tr2 = float(np.sum(gram * gram))
+    if not (tr > 0 and tr2 > 0):
+        return float("nan")
+    return tr * tr / tr2
+
+
+def _reference_cluster_robust(xw, resid_w, clusters, kind: str = "CR2"):
+    """Return ``(vcov, se, df, n_clusters, bread, parts)``; ``parts`` feeds ``_reference_bm_df``."""
+    xw = np.asarray(xw, dtype=float)
+    resid_w = np.asarray(resid_w, dtype=float)
+    codes, _ = pd.factorize(pd.Series(np.asarray(clusters, dtype=object)), sort=False)
+    codes = np.asarray(codes)
+    n, k = xw.shape
+    n_clusters = int(codes.max() + 1) if n else 0
+    bread = np.linalg.inv(xw.T @ xw)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    meat = np.zeros((k, k))
+    parts = []
+    for rows in np.split(order, bounds):
+        xg, rg = xw[rows], resid_w[rows]
+        if kind == "CR2":
+            ag = _reference_inv_sqrt_psd(np.eye(len(rows)) - xg @ bread @ xg.T)
+            u = xg.T @ (ag @ rg)
+            parts.append((rows, xg, ag))
+        else:
+            u = xg.T @ rg
+        meat += np.outer(u, u)
+    vcov = bread @ meat @ bread
+    if kind == "CR1":
+        vcov = vcov * n_clusters / (n_clusters - 1) * (n - 1) / (n - k)
+    se = np.sqrt(np.clip(np.diag(vcov), 0.0, None))
+    if kind == "CR2":
+        df = np.array([_reference_bm_df(np.eye(k)[j], bread, tuple(parts)) for j in range(k)])
+    else:
+        df = np.full(k, float(n_clusters - 1))
+    return vcov, se, df, n_clusters, bread, tuple(parts)
 
 
 # Kolesar's dfadjust test data (tests/testthat/test_clustervar.R): R recycles the 10 cluster
@@ -182,6 +248,192 @@ def test_cluster_robust_needs_two_clusters_and_a_known_kind():
         cluster_robust(np.ones((5, 1)), np.arange(5.0), np.zeros(5))
     with pytest.raises(ValueError, match="kind"):
         cluster_robust(np.ones((5, 1)), np.arange(5.0), np.arange(5), kind="CR9")
+
+
+# --- scale: the vectorised CR2 against the per-cluster reference above -----------------------
+
+
+def _mixed_design(seed: int, n_clusters: int, *, weighted: bool, singleton_share: float = 0.5):
+    """A random (weighted) design with clusters of 1-6 rows, labels as shuffled strings.
+
+    Returns ``(xw, resid_w, labels)``. ``weighted`` gives a logistic GLM's scale: ``sqrt(w)``
+    times the design and Pearson residuals ``(y - p) / sqrt(w)`` with ``w = p (1 - p)``.
+    """
+    rng = np.random.default_rng(seed)
+    sizes = np.where(rng.random(n_clusters) < singleton_share, 1, rng.integers(2, 7, n_clusters))
+    codes = np.repeat(np.arange(n_clusters), sizes)
+    order = rng.permutation(codes.size)  # clusters' rows interleaved, not contiguous
+    codes = codes[order]
+    n = codes.size
+    x = np.column_stack([np.ones(n), rng.normal(size=n), rng.random(n) < 0.3, rng.normal(size=n) * 50])
+    x = np.column_stack([x, rng.normal(size=n_clusters)[codes]])  # a cluster-level covariate
+    labels = np.array([f"p{c:05d}" for c in codes], dtype=object)
+    eta = x @ [0.2, 0.5, -0.4, 0.004, 0.3] + rng.normal(0, 0.5, n_clusters)[codes]
+    if not weighted:
+        y = eta + rng.normal(size=n)
+        beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+        return x, y - x @ beta, labels
+    p = 1.0 / (1.0 + np.exp(-eta))
+    w = p * (1.0 - p)
+    y = (rng.random(n) < p).astype(float)
+    return x * np.sqrt(w)[:, None], (y - p) / np.sqrt(w), labels
+
+
+def _with_dummy_for(xw: np.ndarray, labels: np.ndarray, label: str) -> np.ndarray:
+    """Append a dummy for one cluster: that cluster's hat block gets an eigenvalue of exactly 1."""
+    return np.column_stack([xw, (labels == label).astype(float)])
+
+
+def _assert_same_as_reference(xw, resid_w, labels, contrasts):
+    fit = cluster_robust(xw, resid_w, labels, kind="CR2")
+    vcov, se, df, n_clusters, bread, parts = _reference_cluster_robust(xw, resid_w, labels)
+    scale = np.max(np.abs(vcov))
+    np.testing.assert_allclose(fit.vcov, vcov, rtol=1e-10, atol=1e-13 * scale)
+    np.testing.assert_allclose(fit.se, se, rtol=1e-10)
+    np.testing.assert_allclose(fit.df, df, rtol=1e-10)
+    assert fit.n_clusters == n_clusters
+    for c in contrasts:
+        assert fit.contrast_df(c) == pytest.approx(_reference_bm_df(c, bread, parts), rel=1e-10)
+    for kind in ("CR0", "CR1"):
+        other = cluster_robust(xw, resid_w, labels, kind=kind)
+        ref_vcov = _reference_cluster_robust(xw, resid_w, labels, kind=kind)[0]
+        np.testing.assert_allclose(other.vcov, ref_vcov, rtol=1e-10, atol=1e-13 * np.max(np.abs(ref_vcov)))
+    return fit
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["ols", "logistic_glm_weights"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_cr2_matches_the_per_cluster_reference_on_mixed_cluster_sizes(seed, weighted):
+    """Reference: ``_reference_cluster_robust`` (the G x G implementation). 300 clusters of 1-6
+    rows (half one-row), interleaved rows, string labels; vcov, se, each coefficient's df and
+    the df of random and difference contrasts agree to 1e-10, and so do CR0 and CR1."""
+    xw, resid_w, labels = _mixed_design(seed, 300, weighted=weighted)
+    rng = np.random.default_rng(100 + seed)
+    contrasts = [*rng.normal(size=(3, xw.shape[1])), np.array([0, 1.0, -1.0, 0, 0]), np.array([1.0, 0, 0, 0, 1.0])]
+    _assert_same_as_reference(xw, resid_w, labels, contrasts)
+
+
+def test_cr2_matches_the_reference_when_every_cluster_is_one_row():
+    """Reference: ``_reference_cluster_robust``. All clusters one row (HC2): only the closed form
+    ``(1 - h)^(-1/2)`` is used, no ``eigh``."""
+    xw, resid_w, labels = _mixed_design(4, 400, weighted=False, singleton_share=1.0)
+    assert len(set(labels)) == len(labels)
+    _assert_same_as_reference(xw, resid_w, labels, [np.array([0, 1.0, 1.0, 0, 0])])
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["ols", "logistic_glm_weights"])
+def test_cr2_matches_the_reference_when_a_hat_block_has_an_eigenvalue_of_one(weighted):
+    """Reference: ``_reference_cluster_robust``. A dummy for one multi-row cluster and one for a
+    one-row cluster (leverage exactly 1): the batched ``eigh`` and the closed form both give the
+    Moore-Penrose inverse square root (zero on the unit eigenvalue), as the per-cluster version did."""
+    xw, resid_w, labels = _mixed_design(5, 200, weighted=weighted)
+    sizes = pd.Series(labels).value_counts()
+    big, single = sizes.index[sizes >= 3][0], sizes.index[sizes == 1][0]
+    xw = _with_dummy_for(_with_dummy_for(xw, labels, big), labels, single)
+    # Refit so the residuals are orthogonal to the new columns (zero on the one-row cluster).
+    beta, *_ = np.linalg.lstsq(xw, resid_w, rcond=None)
+    resid_w = resid_w - xw @ beta
+    k = xw.shape[1]
+    fit = _assert_same_as_reference(xw, resid_w, labels, [np.eye(k)[k - 2], np.eye(k)[1] - np.eye(k)[k - 2]])
+    assert np.all(np.isfinite(fit.vcov)) and np.all(np.isfinite(fit.df[:5]))
+
+
+def test_bm_df_is_accurate_when_one_row_has_leverage_near_one():
+    """Reference: the Bell-McCaffrey df computed in 60-digit arithmetic (mpmath 1.4: M, the hat
+    blocks, ``eigsy`` for A_g and the full G x G Gram, all with ``mp.dps = 60``) for this
+    deterministic design, whose row 0 has leverage 1 - 1.4e-7. ``tr(Gram^2)`` written as
+    ``sum s_g^2 - 2 sum s_g z_g'Mz_g + tr((MZ'Z)^2)`` is off by 2% (one-row cluster) or 3e-5
+    (three-row cluster) for the third coefficient; the form used keeps 1e-10."""
+    truth = {
+        1: [12.592937202075966, 10.924358931457052, 1.071493723731813, 10.924498669389932],
+        3: [13.367580336594578, 11.560677289607318, 1.061225372231981, 11.560050757426096],
+    }
+    for first_size, expected in truth.items():
+        sizes = [first_size] + [1] * 14 + [2, 3, 4, 2, 3]
+        groups = np.repeat(np.arange(len(sizes)), sizes)
+        i = np.arange(groups.size, dtype=float)
+        x = np.column_stack([np.ones(groups.size), np.sin(i), np.cos(2 * i)])
+        x[0, 2] = 1e4
+        _, fit = ols_cluster_robust(np.cos(3 * i) + 0.5 * np.sin(5 * i), x, groups, kind="CR2")
+        contrasts = [*np.eye(3), np.array([0, 1.0, -1.0])]
+        assert [fit.contrast_df(c) for c in contrasts] == pytest.approx(expected, rel=1e-9)
+        assert fit.df == pytest.approx(expected[:3], rel=1e-9)
+
+
+def test_gram_traces_without_the_g_by_g_matrix_equal_the_explicit_ones():
+    """Reference: ``Gram = diag(s) - Z M Z'`` formed explicitly from ``_reference_cluster_robust``'s
+    parts. Both rearrangements (module docstring) give tr(Gram) and tr(Gram^2) to 1e-12:
+    ``sum s - tr(MZ'Z)`` / ``sum s^2 - 2 sum s_g z_g'Mz_g + tr((MZ'Z)^2)`` and the one used,
+    ``sum e_g`` / ``sum e_g^2 + 2 sum_{h<g} (z_g'Mz_h)^2`` with ``e_g = s_g - z_g'Mz_g``."""
+    from helpers.evaluation.cluster_robust import _sum_squares_below_diagonal
+
+    xw, resid_w, labels = _mixed_design(6, 150, weighted=True)
+    *_, bread, parts = _reference_cluster_robust(xw, resid_w, labels)
+    mc = bread @ np.array([0, 1.0, 0, 0, 0.5])
+    p = [ag @ (xg @ mc) for _, xg, ag in parts]
+    s = np.array([v @ v for v in p])
+    z = np.array([v @ xg for v, (_, xg, _) in zip(p, parts, strict=True)])
+    gram = np.diag(s) - z @ bread @ z.T
+    m_ztz = bread @ z.T @ z
+    zmz = np.einsum("gk,kl,gl->g", z, bread, z)
+    assert s.sum() - np.trace(m_ztz) == pytest.approx(np.trace(gram), rel=1e-12)
+    assert s @ s - 2 * s @ zmz + np.sum(m_ztz * m_ztz.T) == pytest.approx(np.trace(gram @ gram), rel=1e-12)
+    e = s - zmz
+    assert e.sum() == pytest.approx(np.trace(gram), rel=1e-12)
+    pairs = _sum_squares_below_diagonal(z @ bread, z)
+    assert e @ e + 2 * pairs == pytest.approx(np.trace(gram @ gram), rel=1e-12)
+
+
+@pytest.mark.parametrize("n_rows", [1, 2, 63, 64, 65, 200])
+def test_pair_sum_equals_the_explicit_lower_triangle_across_chunk_boundaries(n_rows):
+    """Reference: ``np.tril(L @ R', -1)`` squared and summed, with chunks of 64 rows."""
+    from helpers.evaluation.cluster_robust import _sum_squares_below_diagonal
+
+    rng = np.random.default_rng(n_rows)
+    left, right = rng.normal(size=(n_rows, 3)), rng.normal(size=(n_rows, 3))
+    explicit = float(np.sum(np.tril(left @ right.T, -1) ** 2))
+    assert _sum_squares_below_diagonal(left, right) == pytest.approx(explicit, rel=1e-12, abs=1e-300)
+
+
+def test_inv_sqrt_psd_of_a_stack_equals_one_call_per_matrix():
+    """Reference: ``_reference_inv_sqrt_psd`` matrix by matrix, including a singular matrix
+    (pseudo-inverse: zero on the null space) and a 2-D call, as other modules make it."""
+    from helpers.evaluation.cluster_robust import inv_sqrt_psd
+
+    rng = np.random.default_rng(9)
+    roots = rng.normal(size=(5, 4, 4))
+    stack = roots @ np.swapaxes(roots, 1, 2)
+    v = rng.normal(size=4)
+    stack[2] = np.eye(4) - np.outer(v, v) / (v @ v)  # eigenvalues 1, 1, 1, 0
+    batched = inv_sqrt_psd(stack)
+    for matrix, got in zip(stack, batched, strict=True):
+        np.testing.assert_allclose(got, _reference_inv_sqrt_psd(matrix), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(inv_sqrt_psd(matrix), _reference_inv_sqrt_psd(matrix), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(batched[2] @ batched[2], stack[2], atol=1e-12)  # projection: its own pinv
+
+
+def test_cr2_with_60000_one_row_clusters_needs_no_g_by_g_matrix():
+    """Reference: the size of a G x G float64 matrix, 8 G^2 bytes = 28.8 GB for G = 60,000 (the
+    previous version raised MemoryError here). Peak traced memory of the whole CR2 fit with its
+    four df stays below 200 MB, and it takes seconds, not the minutes of 60,000 ``eigh`` calls."""
+    import tracemalloc
+
+    rng = np.random.default_rng(12)
+    n = 60_000
+    x = np.column_stack([np.ones(n), rng.normal(size=(n, 3))])
+    resid = rng.normal(size=n)
+    start = time.perf_counter()
+    tracemalloc.start()
+    try:
+        fit = cluster_robust(x, resid, np.arange(n), kind="CR2")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    elapsed = time.perf_counter() - start
+    assert peak < 200e6 < 8 * n**2
+    assert elapsed < 5
+    assert fit.n_clusters == n
+    assert np.all(np.isfinite(fit.df)) and np.all((fit.df > 1) & (fit.df <= n - 1))
 
 
 # --- clustered_proportion -------------------------------------------------------------------
