@@ -59,8 +59,9 @@ test: data ## Run the test suite (unit, end to end, and the notebooks through nb
 coverage: $(STAMP) ## Coverage of every planted indicator's 95% interval over $(SEEDS) synthetic datasets (SEEDS=20: quick)
 	$(BIN)/python benchmarks/coverage.py --seeds $(SEEDS) --jobs $(JOBS)
 
-bench: $(STAMP) ## Time and memory of every stage at 1, 10 and 100 times the sample, beside the naive loop (SCALES=1,10: quick)
-	$(BIN)/python benchmarks/bench.py $(if $(SCALES),--scales $(SCALES))
+NATIONAL ?= 1
+bench: $(STAMP) ## Time and memory of every stage at 1, 10 and 100 times the sample and national scale, beside the naive loop (SCALES=1,10 NATIONAL=0: quick)
+	$(BIN)/python benchmarks/bench.py $(if $(SCALES),--scales $(SCALES)) $(if $(filter 1,$(NATIONAL)),--national)
 
 lint: $(STAMP) ## Check code style and lint (ruff) and that notebooks carry no outputs (nbstripout)
 	$(BIN)/ruff check src tests benchmarks

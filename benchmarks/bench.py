@@ -4,6 +4,14 @@ Run from the project root (``make bench`` runs the first line)::
 
     .venv/bin/python benchmarks/bench.py --scales 1,10,100
     .venv/bin/python benchmarks/bench.py --scales 1,10 --repeat 3 --json bench.json
+    .venv/bin/python benchmarks/bench.py --scales 1 --national   # add the national dataset
+
+``--national`` adds ``asn-eval synth --scale national`` (about 4.3 million ASN in 500+ regions,
+the sample's four regions among them, unchanged) with three stages: synth, ingest and one region
+(the same ``salatiga`` report as at 1x, on the national processed data). Rendering all 500+
+regions takes hours on two cores and is not part of the benchmark (BENCHMARKS.md records a
+national run through Dask separately). The national stages run without the address-space
+limit, which counts reserved rather than used memory; their peak RSS is the figure to read.
 
 For each scale N it writes ``asn-eval synth --scale N`` into a temporary project root (never
 ``data/processed`` or ``reports/``) and runs every stage as its own subprocess through the real
@@ -31,7 +39,9 @@ What is measured, per stage (the median of ``--repeat`` runs, each metric on its
 Every process runs under an address-space limit (``--mem-limit``, RLIMIT_AS) so that a stage
 that would exhaust the shared machine fails with MemoryError instead; a failed stage is shown,
 not hidden. The growth exponent of a stage is the least-squares slope of log(time) on log(scale)
-over the scales where it succeeded. Figures, not assertions (see BENCHMARKS.md).
+over the scales where it succeeded; "rows" is the number of raw rows the dataset's ingest read, and
+the exponent on rows (log time on log rows) is shown too, as scaled datasets are not exactly N
+times the rows. Figures, not assertions (see BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -50,7 +60,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import psutil
@@ -59,6 +69,8 @@ REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 ONE_REGION = "salatiga"
 STAGES = ("synth", "ingest", "one region", "all regions", "summary", "pdf only", "floor", "naive")
+NATIONAL = 0  # the scale of the national dataset in a Run (its size is in ``rows``)
+NATIONAL_STAGES = ("synth", "ingest", "one region")
 # The loop a partner writes by hand: regions two at a time, then the summary (its parameters:
 # dataset, lang). It writes metrics.json and the xlsx (output_dir) but no PDF and no index.
 NAIVE = """
@@ -80,13 +92,27 @@ class Run:
     tree_rss_mib: float
     ok: bool
     note: str = ""
+    rows: int = 0  # raw rows of the dataset (the manifest's rows read), known after ingest
 
 
-def measure(stage: str, scale: int, cmd: list[str], root: Path, timeout: float, log) -> Run:
-    """Run ``cmd`` in ``root`` as its own process group and measure it (module docstring)."""
+def scale_label(scale: int) -> str:
+    return "nat" if scale == NATIONAL else str(scale)
+
+
+def measure(stage: str, scale: int, cmd: list[str], root: Path, timeout: float, log, mem_limit: float = 0) -> Run:
+    """Run ``cmd`` in ``root`` as its own process group and measure it (module docstring).
+
+    ``mem_limit``: address-space limit in GiB of the process and its children (0: none).
+    """
     env = {**os.environ, "ASN_EVAL_ROOT": str(root), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+
+    def limit() -> None:
+        if mem_limit > 0:
+            cap = int(mem_limit * 2**30)
+            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=log, start_new_session=True)
+    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=log, start_new_session=True, preexec_fn=limit)
     peak, done = [0], threading.Event()
 
     def sample() -> None:
@@ -148,16 +174,25 @@ def project_root(parent: Path, name: str, processed_from: Path | None = None) ->
 
 
 def bench_scale(scale: int, args, workdir: Path, log) -> list[Run]:
-    """Every stage at one scale, each ``args.repeat`` times; stops after a failed synth or ingest."""
-    dataset = "sample" if scale == 1 else f"sample-x{scale}"
-    root = project_root(workdir, f"x{scale}")
+    """Every stage at one scale (``NATIONAL``: the national dataset), each ``args.repeat`` times;
+    stops after a failed synth or ingest."""
+    national = scale == NATIONAL
+    dataset = "sample-national" if national else "sample" if scale == 1 else f"sample-x{scale}"
+    root = project_root(workdir, "national" if national else f"x{scale}")
     naive_root = project_root(workdir, f"x{scale}-naive", processed_from=root)
     (naive_root / "reports" / dataset).mkdir(parents=True)
     from helpers.synth import REGIONS  # the same regions at every scale
 
     asn, me = str(BIN / "asn-eval"), [sys.executable, str(Path(__file__).resolve()), "--inprocess"]
     commands = {
-        "synth": [asn, "synth", "--out", str(root / "data" / "raw" / dataset), "--scale", str(scale)],
+        "synth": [
+            asn,
+            "synth",
+            "--out",
+            str(root / "data" / "raw" / dataset),
+            "--scale",
+            "national" if national else str(scale),
+        ],
         "ingest": [asn, "ingest", dataset],
         "one region": [asn, "report", "--dataset", dataset, "--region", ONE_REGION, "--force"],
         "all regions": [asn, "report", "--dataset", dataset, "--all", "--jobs", "2", "--force"],
@@ -167,26 +202,42 @@ def bench_scale(scale: int, args, workdir: Path, log) -> list[Run]:
         "naive": ["bash", "-ec", NAIVE.format(regions=" ".join(r.id for r in REGIONS), dataset=dataset)],
     }
     runs = []
-    for stage in STAGES:
+    for stage in NATIONAL_STAGES if national else STAGES:
         where = naive_root if stage == "naive" else root
-        print(f"  x{scale} {stage} ...", file=sys.stderr, flush=True)
-        log.write(f"\n===== x{scale} {stage}: {commands[stage]}\n".encode())
+        print(f"  x{scale_label(scale)} {stage} ...", file=sys.stderr, flush=True)
+        log.write(f"\n===== x{scale_label(scale)} {stage}: {commands[stage]}\n".encode())
         log.flush()
         repeats = []
         for _ in range(args.repeat):
             if stage in ("one region", "all regions"):  # render everything, even if reports look up to date
                 shutil.rmtree(root / "reports" / dataset, ignore_errors=True)
-            repeats.append(measure(stage, scale, commands[stage], where, args.timeout, log))
+            limit = 0 if national else args.mem_limit
+            repeats.append(measure(stage, scale, commands[stage], where, args.timeout, log, limit))
         run = median_run(repeats)
         runs.append(run)
         if not run.ok and stage in ("synth", "ingest"):
             break
-    return runs
+    rows = raw_rows(root / "data" / "processed" / dataset / "manifest.json")
+    return [replace(r, rows=rows) for r in runs]
 
 
-def growth_exponent(runs: list[Run], metric: str) -> float | None:
-    """Least-squares slope of log(metric) on log(scale) over the successful runs of one stage."""
-    points = [(math.log(r.scale), math.log(getattr(r, metric))) for r in runs if r.ok and getattr(r, metric) > 0]
+def raw_rows(manifest: Path) -> int:
+    """Rows the dataset's ingest read, over every table (0 if it was not ingested)."""
+    try:
+        tables = json.loads(manifest.read_text(encoding="utf-8"))["tables"]
+    except (OSError, ValueError, KeyError):
+        return 0
+    return sum(int(t.get("read", 0)) for t in tables.values())
+
+
+def growth_exponent(runs: list[Run], metric: str, by: str = "scale") -> float | None:
+    """Least-squares slope of log(metric) on log(``by``: scale or rows) over the successful runs of
+    one stage (the national run counts only on rows)."""
+    points = [
+        (math.log(getattr(r, by)), math.log(getattr(r, metric)))
+        for r in runs
+        if r.ok and getattr(r, metric) > 0 and getattr(r, by) > 0
+    ]
     if len({x for x, _ in points}) < 2:
         return None
     mx, my = statistics.fmean(x for x, _ in points), statistics.fmean(y for _, y in points)
@@ -210,28 +261,49 @@ def report(runs: list[Run], scales: list[int], args) -> str:
     m = machine()
     lines = [
         f"machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM; {m['os']}; Python {m['python']}",
-        f"scales {','.join(map(str, scales))}; median of {args.repeat} run(s); limit {args.mem_limit} GiB per process",
+        f"scales {','.join(map(scale_label, scales))} ('nat': the national dataset); median of {args.repeat} run(s); "
+        f"limit {args.mem_limit} GiB per process (none for 'nat')",
         "",
-        f"{'stage':<12}{'scale':>6}{'wall s':>9}{'cpu s':>9}{'cpu/wall':>9}{'max RSS MiB':>13}{'tree RSS MiB':>14}  ok",
+        f"{'stage':<12}{'scale':>6}{'rows':>11}{'wall s':>9}{'cpu s':>9}{'cpu/wall':>9}{'max RSS MiB':>13}"
+        f"{'tree RSS MiB':>14}  ok",
     ]
     for stage in STAGES:
         for r in (r for r in runs if r.stage == stage):
             lines.append(
-                f"{r.stage:<12}{r.scale:>6}{r.wall_s:>9.1f}{r.cpu_s:>9.1f}{r.cpu_s / r.wall_s:>9.2f}"
-                f"{r.max_rss_mib:>13.0f}{r.tree_rss_mib:>14.0f}  {'yes' if r.ok else 'NO ' + r.note}"
+                f"{r.stage:<12}{scale_label(r.scale):>6}{r.rows:>11,}{r.wall_s:>9.1f}{r.cpu_s:>9.1f}"
+                f"{r.cpu_s / r.wall_s:>9.2f}{r.max_rss_mib:>13.0f}{r.tree_rss_mib:>14.0f}"
+                f"  {'yes' if r.ok else 'NO ' + r.note}"
             )
     lines += [
         "",
         "growth exponent: slope of log(time) on log(scale), least squares over the scales that succeeded;",
-        "'last step': the slope between the two largest of them (fixed start-up costs flatten the fit)",
-        f"{'stage':<12}{'wall':>7}{'cpu':>7}{'cpu, last step':>16}  over scales",
+        "'last step': the slope between the two largest of them (fixed start-up costs flatten the fit);",
+        "'on rows': the slope of log(cpu) on log(raw rows read), over every run including the national one",
+        f"{'stage':<12}{'wall':>7}{'cpu':>7}{'cpu, last step':>16}{'cpu on rows':>13}  over scales",
     ]
     for stage in STAGES:
         mine = [r for r in runs if r.stage == stage]
-        wall, cpu = growth_exponent(mine, "wall_s"), growth_exponent(mine, "cpu_s")
-        last = growth_exponent([r for r in mine if r.ok][-2:], "cpu_s")
-        used = ",".join(str(r.scale) for r in mine if r.ok)
-        lines.append(f"{stage:<12}{_fmt(wall):>7}{_fmt(cpu):>7}{_fmt(last):>16}  {used}")
+        scaled = [r for r in mine if r.scale != NATIONAL]
+        wall, cpu = growth_exponent(scaled, "wall_s"), growth_exponent(scaled, "cpu_s")
+        last = growth_exponent([r for r in scaled if r.ok][-2:], "cpu_s")
+        on_rows = growth_exponent(mine, "cpu_s", by="rows")
+        used = ",".join(scale_label(r.scale) for r in mine if r.ok)
+        lines.append(f"{stage:<12}{_fmt(wall):>7}{_fmt(cpu):>7}{_fmt(last):>16}{_fmt(on_rows):>13}  {used}")
+    one = {r.scale: r for r in runs if r.stage == "one region"}
+    if NATIONAL in one and 1 in one:
+        lines += [
+            "",
+            f"one region ({ONE_REGION}) on the national data / on the sample (target: at most 1.5):"
+            f" wall {_ratio(one[NATIONAL], one[1], 'wall_s')}, cpu {_ratio(one[NATIONAL], one[1], 'cpu_s')}",
+        ]
+    ingest = {r.scale: r for r in runs if r.stage == "ingest"}
+    if NATIONAL in ingest:
+        r = ingest[NATIONAL]
+        lines.append(
+            f"national ingest + validate: {r.rows:,} raw rows in {_secs(r, 'wall_s')} s wall,"
+            f" {_secs(r, 'cpu_s')} s cpu,"
+            f" peak {r.tree_rss_mib / 1024:.2f} GiB (targets: under 300 s and under 8 GB)"
+        )
     lines += [
         "",
         "all regions + summary: asn-eval report --all --jobs 2 / naive papermill loop / plain-Python floor",
@@ -244,7 +316,7 @@ def report(runs: list[Run], scales: list[int], args) -> str:
         if not (full and naive and floor):
             continue
         lines.append(
-            f"{scale:>6}{_secs(full, 'wall_s'):>10}{_secs(naive, 'wall_s'):>7}{_secs(floor, 'wall_s'):>7}"
+            f"{scale_label(scale):>6}{_secs(full, 'wall_s'):>10}{_secs(naive, 'wall_s'):>7}{_secs(floor, 'wall_s'):>7}"
             f"{_secs(full, 'cpu_s'):>10}{_secs(naive, 'cpu_s'):>7}{_secs(floor, 'cpu_s'):>7}"
             f"{_ratio(full, naive, 'wall_s'):>13}{_ratio(full, naive, 'cpu_s'):>6}"
             f"{_ratio(full, floor, 'wall_s'):>13}{_ratio(full, floor, 'cpu_s'):>6}"
@@ -327,6 +399,7 @@ def main() -> None:
     parser.add_argument("--scales", default="1,10,100", help="comma-separated positive integers (default 1,10,100)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per stage; the median is shown (default 1)")
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
+    parser.add_argument("--national", action="store_true", help="also the national dataset (synth, ingest, one region)")
     parser.add_argument("--mem-limit", type=float, default=8.0, help="address-space limit per process, GiB")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds before a stage is killed")
     parser.add_argument("--keep", action="store_true", help="keep the temporary project roots and the log")
@@ -338,9 +411,7 @@ def main() -> None:
     scales = [int(s) for s in args.scales.split(",")]
     if any(s < 1 for s in scales) or args.repeat < 1:
         parser.error("--scales must be positive integers and --repeat at least 1")
-    if args.mem_limit > 0:  # inherited by every stage and its kernels
-        cap = int(args.mem_limit * 2**30)
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    scales += [NATIONAL] if args.national else []
     workdir = Path(tempfile.mkdtemp(prefix="asn-bench-"))
     runs: list[Run] = []
     with open(workdir / "bench.log", "wb") as log:
@@ -350,7 +421,14 @@ def main() -> None:
     print(text)
     if args.json:
         exponents = {
-            s: {m: growth_exponent([r for r in runs if r.stage == s], m) for m in ("wall_s", "cpu_s")} for s in STAGES
+            s: {
+                **{
+                    m: growth_exponent([r for r in runs if r.stage == s and r.scale != NATIONAL], m)
+                    for m in ("wall_s", "cpu_s")
+                },
+                "cpu_s_on_rows": growth_exponent([r for r in runs if r.stage == s], "cpu_s", by="rows"),
+            }
+            for s in STAGES
         }
         payload = {"machine": machine(), "argv": sys.argv, "runs": [asdict(r) for r in runs], "exponents": exponents}
         args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
