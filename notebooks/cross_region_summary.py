@@ -28,7 +28,8 @@ lang = "id"
 
 # %% [markdown]
 # ## Read the regions' saved indicators
-# The pooling method is the analysis setting `cross_region.pooling` (Paule-Mandel by default).
+# The pooling method is the analysis setting `cross_region.pooling` (Paule-Mandel by default). The
+# manifest's regions (id, name, province) tell the summary which regions to expect and how to group them.
 
 # %%
 from helpers import paths
@@ -41,38 +42,61 @@ from helpers.store import load_processed
 
 ds = load_processed(dataset)
 settings = load_settings(ds.manifest.get("analysis"))
-cross = cross_region(paths.reports_dataset_dir(dataset), [r["id"] for r in ds.regions],
+cross = cross_region(paths.reports_dataset_dir(dataset), ds.regions,
                      pooling=settings["cross_region.pooling"], min_cell=settings.min_cell, lang=lang)
 t = Text(lang)
 show.style(lang)
 
 # %% [markdown]
 # ## Title and synthetic-data banner
+# Beyond a handful of regions, the subtitle and banner give their number instead of every name.
 
 # %%
-show.title(t("cross.title"), summary.subtitle(cross))
+show.title(t("cross.title"), summary.subtitle(cross, t))
 if ds.synthetic:
-    show.banner(t("report.synthetic_banner", region=", ".join(r["name"] for r in ds.regions)))
+    show.banner(t("report.synthetic_banner", region=summary.regions_phrase([r["name"] for r in ds.regions], t)))
 show.paragraphs([t("report.suppression_note", min_cell=cross.min_cell)])
 
 # %% [markdown]
-# ## Headline numbers per region
+# ## Overview (only when the regions do not fit on one page)
+# How many regions have each status of the learning gain, the distribution of the gains with the
+# pooled estimate, and the highest and lowest regions with their intervals.
 
 # %%
-if cross.regions:
-    show.table(summary.region_table(cross, t))
+if summary.has_overview(cross):
+    show.heading(t("cross.overview_title"))
+    show.paragraphs(summary.overview_paragraphs(cross, t))
+    show.table(summary.status_table(cross, t))
+    if (parts := summary.distribution_parts(cross, t)) is not None:
+        show.figure(figures.distribution(parts["values"], parts["pooled"], parts["xlabel"], parts["ylabel"],
+                                         text=t, xlim=parts["xlim"]), parts["caption"])
+        show.table(summary.extremes_table(cross, t))
+
+# %% [markdown]
+# ## Headline numbers per region
+# Ordered by province, then region name; one table per page of regions (a province kept together).
+
+# %%
+if summary.has_overview(cross):  # its own heading, after the overview's
+    show.heading(t("table_titles.cross.regions"))
+for page in summary.region_table_pages(cross, t):
+    show.table(page)
 
 # %% [markdown]
 # ## Learning gain pooled across regions
-# Each region's mean gain with its programme-clustered standard error; forest plot below.
+# Each region's mean gain with its programme-clustered standard error; the forest plot below is
+# sorted by gain, one figure per page of regions, then the regions it does not show and why.
 
 # %%
 show.heading(t("learning.title"))
 show.paragraphs(summary.pooled_paragraphs(cross, t))
 if cross.pooled is not None:
     show.table(summary.pooled_table(cross, t))
-    studies, pooled_row = summary.forest_rows(cross, t)
-    show.figure(figures.forest(studies, pooled_row, xlabel=t("cross.forest_axis"), text=t), t("cross.forest_caption"))
+    for page in summary.forest_pages(cross, t):
+        show.figure(figures.forest(page.rows, page.pooled, xlabel=t("cross.forest_axis"), text=t, xlim=page.xlim,
+                                   reference=True, row_height=page.row_height), page.caption)
+    if (unshown := summary.unshown_table(cross, t)) is not None:
+        show.table(unshown)
 
 # %% [markdown]
 # ## How to read the numbers, glossary and reproducibility

@@ -20,6 +20,7 @@ from .text import Text
 PALETTE_5 = ["#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac"]  # diverging, colour-blind safe
 ACCENT = "#2166ac"
 MUTED = "#7f7f7f"
+POOLED = "#b2182b"  # the pooled estimate: diamond, line and band
 
 
 #: Smallest text in a figure, in points at the saved size: a report is read on phones too.
@@ -197,25 +198,84 @@ def ikm_bars(frame: pd.DataFrame, text: Text, title: str = "") -> plt.Figure:
     return fig
 
 
-def forest(studies: pd.DataFrame, pooled: dict, xlabel: str, title: str = "", text: Text | None = None) -> plt.Figure:
-    """Forest plot: each region's effect with CI and the pooled random-effects estimate."""
+def forest(
+    studies: pd.DataFrame,
+    pooled: dict,
+    xlabel: str,
+    title: str = "",
+    text: Text | None = None,
+    xlim: tuple[float, float] | None = None,
+    reference: bool = False,
+    row_height: float | None = None,
+) -> plt.Figure:
+    """Forest plot: each region's effect with CI and the pooled random-effects estimate.
+
+    ``studies`` has ``label``, ``effect``, ``ci_low``, ``ci_high``, drawn top to bottom in the
+    given order; ``pooled`` has ``estimate``, ``ci_low``, ``ci_high``, ``label`` (the diamond in
+    the last row). ``xlim`` fixes the x-axis, so that the pages of one long forest plot share
+    it; ``reference`` draws the pooled estimate as a line and its interval as a band behind
+    every row, so that a page read alone still shows where the pooled estimate lies. Rows are
+    ``row_height`` inches apart: by default 0.5, narrower (0.3) beyond a dozen regions, so that a
+    page of 40 stays one screen tall; the pages of one plot pass the same value.
+    """
     df = studies.reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(7.5, 0.5 * (len(df) + 1) + 1.4))
+    row = row_height or (0.5 if len(df) <= 12 else 0.3)
+    dense = row < 0.5
+    fig, ax = plt.subplots(figsize=(7.5, row * (len(df) + 1) + 1.4))
     y = np.arange(len(df))
+    if reference:
+        ax.axvspan(pooled["ci_low"], pooled["ci_high"], color=POOLED, alpha=0.12, lw=0, zorder=0)
+        ax.axvline(pooled["estimate"], color=POOLED, lw=1, zorder=1)
     est = df["effect"].astype(float).to_numpy()
     err = np.vstack([est - df["ci_low"].astype(float).to_numpy(), df["ci_high"].astype(float).to_numpy() - est])
-    ax.errorbar(est, y, xerr=err, fmt="s", color=ACCENT, capsize=3)
+    ax.errorbar(est, y, xerr=err, fmt="s", color=ACCENT, capsize=2 if dense else 3, ms=4 if dense else 6)
     yp = len(df)
     ax.fill(
         [pooled["ci_low"], pooled["estimate"], pooled["ci_high"], pooled["estimate"]],
         [yp, yp - 0.3, yp, yp + 0.3],
-        color="#b2182b",
+        color=POOLED,
     )
     ax.set_yticks(list(y) + [yp], list(df["label"].astype(str)) + [pooled["label"]])
-    ax.invert_yaxis()
+    ax.set_ylim(yp + 0.7, -0.7)  # top row first; the same margins on every page
     ax.axvline(0, color=MUTED, lw=0.8, ls="--")
+    if xlim is not None:
+        ax.set_xlim(*xlim)
     ax.set_xlabel(xlabel)
     localize_axes(ax, text)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def distribution(
+    values,
+    pooled: dict,
+    xlabel: str,
+    ylabel: str,
+    text: Text | None = None,
+    xlim: tuple[float, float] | None = None,
+    title: str = "",
+) -> plt.Figure:
+    """Histogram of the regions' estimates with the pooled estimate (line) and its interval (band).
+
+    ``xlim`` is the forest plot's axis, so that the overview and the forest pages read alike.
+    """
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    ax.axvspan(pooled["ci_low"], pooled["ci_high"], color=POOLED, alpha=0.15, lw=0, zorder=0)
+    bins = np.histogram_bin_edges(values, bins="auto") if values.size > 1 else 10
+    ax.hist(values, bins=bins, color=ACCENT, edgecolor="white", zorder=2)
+    ax.axvline(pooled["estimate"], color=POOLED, lw=1.5, zorder=3, label=pooled.get("label"))
+    ax.axvline(0, color=MUTED, lw=0.8, ls="--")
+    if xlim is not None:
+        ax.set_xlim(*xlim)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    localize_axes(ax, text, "xy")
+    if pooled.get("label"):
+        ax.legend(frameon=False, fontsize=MIN_FONT, loc="upper left")
     ax.set_title(title)
     fig.tight_layout()
     return fig
