@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from helpers.ingest import ingest
+from helpers.partitions import read_table
 from helpers.present.text import Text
 from helpers.render import runner as render
 
@@ -99,8 +100,8 @@ def test_no_indicator_that_is_not_estimated_carries_a_number(partial):
 
 def test_attrition_rate_matches_a_hand_count_from_the_processed_tables(partial):
     folder = partial["root"] / "data" / "processed" / DATASET
-    tests = pd.read_parquet(folder / "tests.parquet")
-    programs = pd.read_parquet(folder / "programs.parquet")
+    tests = read_table(folder / "tests")
+    programs = read_table(folder / "programs")
     mine = tests[tests["program_id"].isin(programs.loc[programs["region_id"] == REGION, "program_id"])]
     pretested = mine[mine["pre_score"].notna()]
     dropouts = pretested.loc[pretested["post_score"].isna(), "participant_key"].nunique()
@@ -113,8 +114,8 @@ def test_attrition_rate_matches_a_hand_count_from_the_processed_tables(partial):
 
 def test_paired_gain_uses_only_people_with_both_tests(partial):
     folder = partial["root"] / "data" / "processed" / DATASET
-    tests = pd.read_parquet(folder / "tests.parquet")
-    programs = pd.read_parquet(folder / "programs.parquet")
+    tests = read_table(folder / "tests")
+    programs = read_table(folder / "programs")
     mine = tests[tests["program_id"].isin(programs.loc[programs["region_id"] == REGION, "program_id"])]
     paired = mine.dropna(subset=["pre_score", "post_score"])
     ind = _indicators(partial)["learning.mean_gain"]

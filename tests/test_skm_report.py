@@ -15,6 +15,7 @@ import pytest
 from helpers import paths
 from helpers.analysis import build_region_report
 from helpers.analysis.results import age_band, ikm_by_unsur
+from helpers.partitions import read_table
 from helpers.present.tables import for_display
 from helpers.present.text import Text
 from helpers.present.wording import say_all
@@ -119,10 +120,10 @@ def _band(age) -> str:
 
 
 def test_profile_counts_match_a_hand_count_of_the_processed_skm_table(sample_data):
-    """Reference: the processed skm.parquet counted row by row with collections.Counter."""
+    """Reference: the processed skm table counted row by row with collections.Counter."""
     report = build_region_report(sample_data, "salatiga")
     table = report.sections["results"].tables["skm_respondents"]
-    raw = pd.read_parquet(paths.processed_dataset_dir("sample") / "skm.parquet")
+    raw = read_table(paths.processed_dataset_dir("sample") / "skm")
     ikm = report.sections["results"].tables["ikm"]
     assert set(table["variable"]) == PROFILE_VARIABLES
     for (unit, period), block in table.groupby(["unit", "period"]):

@@ -472,3 +472,20 @@ def test_summary_notebook_with_many_regions_opens_with_an_overview_and_pages(sum
     ]
     assert words[words.index(t("learning.title")) + 1] == t("table_titles.cross.pooled")
     assert t("table_titles.cross.not_in_forest") in words
+
+
+def test_the_summary_cover_and_notice_count_many_regions_instead_of_naming_them():
+    from helpers.render.html import summary_page
+    from helpers.store import ProcessedDataset
+
+    regions = [
+        {"id": f"kab-{i:04d}", "name": f"Kabupaten Sintetis {i:04d}", "province": f"P{i % 38}"} for i in range(510)
+    ]
+    page = summary_page(ProcessedDataset("x", {"regions": regions, "synthetic": True}, {}, {}), "id")
+    assert page.subject == "510 wilayah di 38 provinsi"
+    assert "Kabupaten Sintetis 0001" not in page.notice and "510 wilayah" in page.notice
+    few = summary_page(ProcessedDataset("x", {"regions": regions[:4], "synthetic": True}, {}, {}), "en")
+    assert (
+        few.subject
+        == "Kabupaten Sintetis 0000, Kabupaten Sintetis 0001, Kabupaten Sintetis 0002 and Kabupaten Sintetis 0003"
+    )

@@ -104,8 +104,17 @@ def region_page(dataset: ProcessedDataset, region_id: str, lang: str) -> PageInf
 
 def summary_page(dataset: ProcessedDataset, lang: str) -> PageInfo:
     """The page of the cross-region summary: "Ringkasan Lintas Wilayah — <dataset>"."""
+    from ..present.summary import FEW_REGIONS, regions_phrase
+
     t = Text(lang)
-    names = t.join(r["name"] for r in dataset.regions)
+    regions = dataset.regions
+    provinces = len({r["province"] for r in regions if r.get("province")})
+    # A national summary says "510 wilayah di 38 provinsi" on its cover and banner, not 510 names.
+    names = (
+        t.join(r["name"] for r in regions)
+        if len(regions) <= FEW_REGIONS
+        else regions_phrase([r["name"] for r in regions], t, provinces)
+    )
     return PageInfo(
         lang,
         f"{t('cross.title')} — {dataset.name}",
