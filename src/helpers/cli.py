@@ -60,6 +60,18 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="render every report, even those up to date (inputs and files unchanged since their last render)",
     )
+    s.add_argument(
+        "--executor",
+        default="local",
+        choices=["local", "dask"],
+        help="local: --jobs warm kernels in this process (default); dask: one Dask task per report",
+    )
+    s.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="with --executor dask: the scheduler (tcp://host:port, or a scheduler file) of a running "
+        "cluster, whose workers render (--jobs is ignored); default: a local cluster of --jobs processes",
+    )
     sub.add_parser("list", help="datasets, their regions, and which reports exist")
     return p
 
@@ -207,6 +219,8 @@ def _report(args) -> int:
         ds.region(r)  # raises UsageError naming the known regions
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    if args.scheduler and args.executor != "dask":
+        raise UsageError("--scheduler needs --executor dask")
     from .render.progress import for_console
 
     outcomes = render_all(
@@ -217,6 +231,8 @@ def _report(args) -> int:
         progress=for_console(),
         summary=bool(args.all),
         force=args.force,
+        executor=args.executor,
+        scheduler=args.scheduler,
     )
     failed = [o for o in outcomes if not o.ok]
     skipped = sum(o.skipped for o in outcomes)

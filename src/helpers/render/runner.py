@@ -13,6 +13,11 @@ in one warm kernel per job (``helpers.render.kernels``), so the heavy imports ar
 job, not once per report, and one export thread makes the pages and PDFs meanwhile.
 ``render_region`` and ``render_summary`` always render, in a new kernel unless given one, and
 record what they rendered.
+
+``executor="dask"`` renders the same reports as tasks on Dask distributed instead
+(``helpers.render.dask_executor``): this module still decides what is up to date, each worker
+renders its report with ``render_planned`` (the same ``_Render``), and the outcomes are collected
+and reported here as for the local jobs.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import paths
+from ..errors import UsageError
 from . import build
 from .layout import file_name, stem
 
@@ -259,6 +265,18 @@ def render_summary(dataset: str, lang: str = "id", *, kernel: WarmKernel | None 
     return _in_kernel(_summary_render(_Context.load(dataset), lang), kernel)
 
 
+def render_planned(dataset: str, name: str, lang: str, inputs: dict, kernel: WarmKernel) -> RenderOutcome:
+    """Render one report that ``render_all`` found out of date, in ``kernel``, and record
+    ``inputs`` (the digests it planned with) as its build record: what a Dask worker runs.
+
+    ``name`` is a region id or ``"summary"``. Failures are collected as in ``render_all``.
+    """
+    ctx = _Context.load(dataset)
+    if name == "summary":
+        return _summary_render(ctx, lang, inputs)(kernel)
+    return _region_render(ctx, name, lang, inputs)(kernel)
+
+
 def _up_to_date(dataset: str, name: str, lang: str) -> RenderOutcome:
     folder = paths.reports_dataset_dir(dataset)
     base = stem(name, lang)
@@ -369,6 +387,24 @@ class _Workers:
         return self._lane.process.render(html_text, path)
 
 
+EXECUTORS = ("local", "dask")
+
+
+def _executor(name: str, jobs: int, scheduler: str | None):
+    """The workers of one ``render_all``: ``_Workers`` (local: warm kernels in this process's
+    threads) or ``dask_executor.DaskWorkers`` (tasks on a Dask cluster). Both offer ``jobs``,
+    ``submit(render)`` (a ``concurrent.futures.Future`` of its outcome), ``release`` and ``with``."""
+    if name == "dask":
+        from .dask_executor import DaskWorkers
+
+        return DaskWorkers(jobs, scheduler)
+    if name != "local":
+        raise ValueError(f"unknown executor {name!r}: one of {', '.join(EXECUTORS)}")
+    if scheduler:
+        raise UsageError("a Dask scheduler needs the dask executor (--executor dask)")
+    return _Workers(jobs)
+
+
 class _Run:
     """One ``render_all``: decides what is up to date, renders the rest, collects the outcomes."""
 
@@ -443,6 +479,8 @@ def render_all(
     progress: Callable[[str], None] | Reporter = print,
     summary: bool = True,
     force: bool = False,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> list[RenderOutcome]:
     """Render every region that changed (``jobs`` at a time), then the summary if it changed,
     then the index pages (always).
@@ -451,14 +489,19 @@ def render_all(
     (``helpers.render.build``); ``force`` renders every one. Failures are collected, not raised:
     every region gets its chance. ``progress`` is a function taking one line per finished report
     (``print``) or a ``helpers.render.progress.Reporter`` (a bar on a terminal).
+
+    ``executor`` is ``"local"`` (``jobs`` warm kernels in this process's threads) or ``"dask"``
+    (one Dask task per report: on the cluster of the scheduler at ``scheduler``, an address or a
+    scheduler file, else on a ``LocalCluster`` of ``jobs`` worker processes started for the run).
     """
     from .progress import Lines
 
     reporter = progress if hasattr(progress, "update") else Lines(progress)
     run = _Run(dataset, lang, force, reporter)
-    reporter.start(len(regions) + (1 if summary else 0), jobs)
+    workers = _executor(executor, jobs, scheduler)
+    reporter.start(len(regions) + (1 if summary else 0), workers.jobs)
     try:
-        with _Workers(jobs) as workers:
+        with workers:
             run.regions(regions, workers)
             if summary:
                 run.summary(workers)
