@@ -3,6 +3,13 @@
 Raw files are opened read-only and never modified. The processed dataset is written to a
 temporary folder next to its destination and swapped in only when complete, so a failed run
 leaves the previous processed data untouched.
+
+Memory: the raw text of one table at a time. Every file is read once to find every problem
+that stops the run, and its text dropped; then each table is read again, checked and dropped
+before the next (raw files are immutable; a file that changed in between stops the run). Of the
+accepted rows, only the columns that later tables' checks need are kept for them (participants'
+NIPs, programmes' ids and dates); the processed tables themselves stay in the result until they
+are written.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .. import partitions, paths
@@ -22,7 +30,7 @@ from ..errors import DataContractError, DataContractErrors, SlipError
 from .contract import Contract, TableSpec, load_contract
 from .dataset_spec import DatasetSpec, FileSpec, load_dataset_spec
 from .parsers import ColumnParser
-from .privacy import pseudonymise, resolve_key, scrub_text
+from .privacy import Pseudonyms, resolve_key, scrub_text
 from .readers import SOURCE_FILE, SOURCE_ROW, RawTable, read_raw
 from .rules import (
     Problem,
@@ -93,7 +101,7 @@ def run_checks(dataset_dir: Path) -> IngestResult:
                 )
     DataContractErrors.raise_if_any(fatal)
     hashes: dict[str, str] = {}
-    read: dict[str, list[tuple[FileSpec, RawTable]]] = {}
+    read: dict[str, list[FileSpec]] = {}
     warnings: list[DataContractError] = []
     for name in contract.order:  # read every file first: every mapping problem in one pass
         for fspec in spec.files.get(name, ()):
@@ -106,8 +114,8 @@ def run_checks(dataset_dir: Path) -> IngestResult:
             except DataContractError as exc:
                 fatal.append(exc)
                 continue
-            hashes[fspec.path] = sha256_file(path)
-            read.setdefault(name, []).append((fspec, rt))
+            hashes[fspec.path] = rt.sha256
+            read.setdefault(name, []).append(fspec)
             warnings += rt.warnings
             if rt.frame.empty:
                 warnings.append(
@@ -118,18 +126,47 @@ def run_checks(dataset_dir: Path) -> IngestResult:
                         "export it again, or leave it out of files: if it was not collected",
                     )
                 )
+            del rt  # read again when its table is checked: one table's text in memory at a time
     DataContractErrors.raise_if_any(fatal)
     results: dict[str, TableResult] = {}
-    accepted: dict[str, pd.DataFrame] = {}
+    accepted: dict[str, pd.DataFrame] = {}  # per table, the accepted rows' columns later checks need
     not_collected: dict[str, list[str]] = {}
-    for name, raws in read.items():
+    pseudonyms = Pseudonyms(key)
+    needed = _needed_later(contract)
+    for name, fspecs in read.items():
         table = contract.tables[name]
-        results[name], accepted[name] = _check_table(table, raws, spec, contract, key, accepted)
+        raws = [(fspec, _read_again(dataset_dir, fspec, table, hashes[fspec.path])) for fspec in fspecs]
+        results[name], good = _check_table(table, raws, spec, contract, pseudonyms, accepted)
+        del raws
+        accepted[name] = good[[c for c in needed.get(name, ()) if c in good.columns]]
+        del good
         missing = [c for c in table.columns if c not in results[name].accepted.columns and not _dropped(table, c)]
         if missing:
             not_collected[name] = missing
     problems = [p for r in results.values() for p in r.problems]
     return IngestResult(spec, results, hashes, problems, warnings, not_collected)
+
+
+def _read_again(dataset_dir: Path, fspec: FileSpec, table: TableSpec, sha256: str) -> RawTable:
+    """Read a file for checking; it must still be what the first reading saw."""
+    path = dataset_dir / fspec.path
+    rt = read_raw(path, fspec, table)
+    if rt.sha256 != sha256:
+        raise DataContractError(
+            str(path), "changed", "the file changed while ingest was reading it: raw files must not change; run again"
+        )
+    return rt
+
+
+def _needed_later(contract: Contract) -> dict[str, tuple[str, ...]]:
+    """Columns of accepted rows that the checks of other tables read: the targets of ``refs``
+    and the programmes' dates (``programme_date_problems``)."""
+    needed: dict[str, list[str]] = {"programs": ["program_id", "start_date", "end_date"]}
+    for table in contract.tables.values():
+        for target in table.refs.values():
+            ttable, tcol = target.split(".")
+            needed.setdefault(ttable, []).append(tcol)
+    return {t: tuple(dict.fromkeys(cols)) for t, cols in needed.items()}
 
 
 def _dropped(table: TableSpec, column: str) -> bool:
@@ -143,26 +180,25 @@ def _check_table(
     raws: list[tuple[FileSpec, RawTable]],
     spec: DatasetSpec,
     contract: Contract,
-    key: bytes,
+    pseudonyms: Pseudonyms,
     accepted: dict[str, pd.DataFrame],
 ) -> tuple[TableResult, pd.DataFrame]:
     """Check one table (one or more files); return its result and its accepted rows before
     pseudonymisation.
 
-    ``accepted`` holds the latter for the tables checked so far, for reference checks; it lives
-    only in memory for the length of the run.
+    ``accepted`` holds, for the tables checked so far, the columns of their accepted rows that
+    reference checks need; it lives only in memory for the length of the run. Rows are labelled
+    by their position across the table's files, in order.
     """
-    frames, typed_parts, problems = [], [], []
+    typed_parts, problems = [], []
     offset = 0
     for fspec, rt in raws:
         frame = rt.frame.set_axis(pd.RangeIndex(offset, offset + len(rt.frame)))
         offset += len(frame)
         parser = ColumnParser.for_file(contract, spec, fspec)
         typed, found = check_columns(table, frame, parser, fspec.path)
-        frames.append(frame)
         typed_parts.append(typed)
         problems += found
-    raw = pd.concat(frames) if len(frames) > 1 else frames[0]
     present = [c for c in table.columns if any(c in t.columns for t in typed_parts)]
     typed = (
         pd.concat(
@@ -176,12 +212,31 @@ def _check_table(
         if len(typed_parts) > 1
         else typed_parts[0]
     )
-    source = raw[[SOURCE_FILE, SOURCE_ROW]]
-    position = {(f, int(r)): i for i, f, r in zip(raw.index, raw[SOURCE_FILE], raw[SOURCE_ROW], strict=True)}
+    del typed_parts
+    files = [fspec.path for fspec, _ in raws]
+    sizes = [len(rt.frame) for _, rt in raws]
+    starts = np.cumsum([0, *sizes])
+    file_rows = {file: rt.frame[SOURCE_ROW].to_numpy(dtype=np.int64) for file, (_, rt) in zip(files, raws, strict=True)}
+    source = pd.DataFrame(
+        {
+            SOURCE_FILE: pd.Categorical.from_codes(np.repeat(np.arange(len(files)), sizes), categories=files),
+            SOURCE_ROW: np.concatenate(list(file_rows.values())),
+        },
+        index=typed.index,
+    )
+    first = dict(zip(files, starts[:-1].tolist(), strict=True))
+    index = typed.index
 
     def keep_mask() -> pd.Series:
-        bad = {position[(p.file, p.row)] for p in problems}
-        return pd.Series(~raw.index.isin(list(bad)), index=raw.index)
+        """Rows without a problem so far; a problem names its row by file and row number, and row
+        numbers ascend within a file."""
+        keep = np.ones(offset, dtype=bool)
+        rows: dict[str, list[int]] = {}
+        for p in problems:
+            rows.setdefault(p.file, []).append(p.row)
+        for file, numbers in rows.items():
+            keep[first[file] + np.searchsorted(file_rows[file], numbers)] = False
+        return pd.Series(keep, index=index)
 
     problems += check_rows(table, typed, spec, source)
     keep = keep_mask()
@@ -190,35 +245,69 @@ def _check_table(
         problems += programme_date_problems(table, typed, accepted["programs"], source, keep)
     keep = keep_mask()
     problems += duplicate_problems(table, typed, source, keep)
-    keep = keep_mask()
-    file_order = {fspec.path: i for i, (fspec, _) in enumerate(raws)}
+    keep = keep_mask().to_numpy()
+    file_order = {file: i for i, file in enumerate(files)}
     problems.sort(key=lambda p: (file_order.get(p.file, 0), p.row))  # stable: rule order within a row
 
-    good = typed[keep].copy()
-    quarantined = _quarantine_frame(table, raw[~keep], problems, key)
-    protected = _protect(table, good.copy(), key)
+    good = typed[keep]
+    del typed, source
+    bad = [rt.frame[~keep[a:b]] for (_, rt), a, b in zip(raws, starts[:-1], starts[1:], strict=True)]
+    if any(len(b) for b in bad):
+        quarantined = _quarantine_frame(table, pd.concat(bad) if len(bad) > 1 else bad[0], problems, pseudonyms)
+    else:
+        quarantined = _empty_quarantine(table, bad[0], [f for f, _ in raws])
+    protected = _protect(table, good, pseudonyms)
     blank = sum(rt.blank_rows for _, rt in raws)
-    return (TableResult(table.name, len(raw), protected.reset_index(drop=True), quarantined, problems, blank), good)
+    return (TableResult(table.name, offset, protected.reset_index(drop=True), quarantined, problems, blank), good)
 
 
-def _protect(table: TableSpec, df: pd.DataFrame, key: bytes) -> pd.DataFrame:
-    """Replace NIP by its keyed pseudonym, drop names and other personal columns, scrub text."""
+def _empty_quarantine(table: TableSpec, raw_bad: pd.DataFrame, fspecs: list[FileSpec]) -> pd.DataFrame:
+    """A quarantine without rows, with the columns and dtypes it has always had: ``reason`` as
+    float64, a column that every file sets under ``constants:`` as ``str``, the rest as object."""
+    constant = set.intersection(*(set(f.constants) for f in fspecs))
+    out = pd.DataFrame({"reason": pd.Series([], dtype="float64"), SOURCE_FILE: pd.Series([], dtype="str")})
+    out[SOURCE_ROW] = pd.Series([], dtype="int64")
+    for name, col in table.columns.items():
+        if name in raw_bad.columns and (col.type == "nip" or not col.personal):
+            column = PARTICIPANT_KEY if col.type == "nip" else name
+            values = pd.Series([], dtype="str" if name in constant else object)
+            if col.type == "nip":
+                out.insert(3, column, values)
+            else:
+                out[column] = values
+    return out
+
+
+def _protect(table: TableSpec, df: pd.DataFrame, pseudonyms: Pseudonyms) -> pd.DataFrame:
+    """Replace NIP by its keyed pseudonym, drop names and other personal columns, scrub text.
+
+    Per distinct value, not per row: one HMAC per NIP not seen before in this run, one scrub
+    per distinct text.
+    """
     for name, col in table.columns.items():
         if name not in df.columns:
             continue
         if col.type == "nip":
-            df[PARTICIPANT_KEY] = df[name].map(lambda v: pseudonymise(v, key)).astype("string")
-            df = df.drop(columns=[name])
+            df = df.assign(**{PARTICIPANT_KEY: pseudonyms.of(df[name])}).drop(columns=[name])
         elif col.personal:
             df = df.drop(columns=[name])
         elif col.type == "text":
-            df[name] = df[name].map(lambda v: scrub_text(v) if isinstance(v, str) else v).astype("string")
+            df = df.assign(**{name: _map_distinct(df[name], scrub_text).astype("string")})
     if PARTICIPANT_KEY in df.columns:
         df = df[[PARTICIPANT_KEY] + [c for c in df.columns if c != PARTICIPANT_KEY]]
     return df
 
 
-def _quarantine_frame(table: TableSpec, raw_bad: pd.DataFrame, problems: list[Problem], key: bytes) -> pd.DataFrame:
+def _map_distinct(values: pd.Series, func) -> pd.Series:
+    """``func`` applied to each non-missing value (once per distinct value); missing stays missing."""
+    codes, uniques = pd.factorize(values)
+    mapped = pd.array([func(v) for v in uniques] + [None], dtype=values.dtype)
+    return pd.Series(mapped.take(codes), index=values.index)
+
+
+def _quarantine_frame(
+    table: TableSpec, raw_bad: pd.DataFrame, problems: list[Problem], pseudonyms: Pseudonyms
+) -> pd.DataFrame:
     """Rejected rows with their values as read, personal data protected, and the reasons.
 
     The NIP becomes its pseudonym (so the row can be matched with the accepted tables), names
@@ -228,20 +317,21 @@ def _quarantine_frame(table: TableSpec, raw_bad: pd.DataFrame, problems: list[Pr
     reasons: dict[tuple[str, int], list[str]] = {}
     for p in problems:
         reasons.setdefault((p.file, p.row), []).append(f"{p.column}: {p.message} [{p.rule}]")
+    files, rows = raw_bad[SOURCE_FILE].astype("str"), raw_bad[SOURCE_ROW].astype(int)
     out = pd.DataFrame(index=raw_bad.index)
-    out["reason"] = [
-        "; ".join(reasons.get((f, int(r)), [])) for f, r in zip(raw_bad[SOURCE_FILE], raw_bad[SOURCE_ROW], strict=True)
-    ]
-    out[SOURCE_FILE] = raw_bad[SOURCE_FILE]
-    out[SOURCE_ROW] = raw_bad[SOURCE_ROW].astype(int)
+    out["reason"] = pd.array(
+        ["; ".join(reasons.get((f, int(r)), [])) for f, r in zip(files, rows, strict=True)], dtype="str"
+    )
+    out[SOURCE_FILE] = files
+    out[SOURCE_ROW] = rows
     for name, col in table.columns.items():
         if name not in raw_bad.columns:
             continue
-        values = raw_bad[name].map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
+        values = raw_bad[name].astype("str")  # cells as read (the reader fills no cell with a missing value)
         if col.type == "nip":
-            out.insert(3, PARTICIPANT_KEY, values.map(lambda v: pseudonymise(v, key) if v.strip() else ""))
+            out.insert(3, PARTICIPANT_KEY, _map_distinct(values, lambda v: pseudonyms.one(v) if v.strip() else ""))
         elif not col.personal:  # columns outside the contract never get here: the reader drops them
-            out[name] = values.map(scrub_text)
+            out[name] = _map_distinct(values, scrub_text)
     return out.reset_index(drop=True)
 
 

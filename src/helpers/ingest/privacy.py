@@ -9,6 +9,10 @@ import os
 import re
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from ..errors import DataContractError, UsageError
 
 # Public, documented demo key: only for synthetic datasets that declare ``pseudonym_key: demo``.
@@ -87,8 +91,59 @@ def pseudonymise(value: str, key: bytes) -> str:
 
     Only the digits count, so ``"19731026 199908 2 001"`` and ``"197310261999082001"`` agree.
     """
-    digits = re.sub(r"[^0-9]", "", str(value))
-    return "P" + hmac.new(key, digits.encode("ascii"), hashlib.sha256).hexdigest()[:16]
+    return _pseudonym(hmac.new(key, digestmod=hashlib.sha256), value)
+
+
+def _pseudonym(keyed: hmac.HMAC, value) -> str:
+    """``pseudonymise`` with the key already loaded into ``keyed`` (which is left unchanged)."""
+    text = str(value)
+    digits = text if text.isascii() and text.isdigit() else re.sub(r"[^0-9]", "", text)
+    mac = keyed.copy()
+    mac.update(digits.encode("ascii"))
+    return "P" + mac.hexdigest()[:16]
+
+
+class Pseudonyms:
+    """``pseudonymise`` for whole columns, remembering every NIP it has seen during one run.
+
+    HMAC-SHA256 has no vectorised form here, so each *distinct* NIP still costs one Python call
+    (about 2 µs); a NIP met again, in the same column or in a later table (enrolments, reaction,
+    tests and follow-up repeat the participants' NIPs), is looked up instead of hashed again. The
+    memory stays with the run: both arrays (NIP and pseudonym, Arrow strings, about 50 bytes per
+    person) are dropped with this object and never written anywhere.
+
+    Examples
+    --------
+    >>> p = Pseudonyms(DEMO_KEY)
+    >>> p.of(pd.Series(["197310261999082001", None], dtype="string")).tolist() == [
+    ...     pseudonymise("197310261999082001", DEMO_KEY), pd.NA]
+    True
+    """
+
+    def __init__(self, key: bytes):
+        self._keyed = hmac.new(key, digestmod=hashlib.sha256)
+        self._values = pa.array([], pa.large_string())  # NIPs as given, in the order first seen
+        self._pseudonyms = pa.array([], pa.large_string())
+
+    def one(self, value: str) -> str:
+        """The pseudonym of one value (not remembered: for the few rows in quarantine)."""
+        return _pseudonym(self._keyed, value)
+
+    def of(self, values: pd.Series) -> pd.Series:
+        """The pseudonym of every value (a ``string`` Series, same index); missing stays missing."""
+        codes, uniques = pd.factorize(values.astype("string"))
+        distinct = pa.array(uniques.array).cast(pa.large_string())
+        where = pc.index_in(distinct, value_set=self._values)
+        new = pc.is_null(where).to_numpy(zero_copy_only=False)
+        if new.any():
+            fresh = distinct.filter(pa.array(new))
+            made = pa.array([_pseudonym(self._keyed, v) for v in fresh.to_pylist()], pa.large_string())
+            self._values = pa.concat_arrays([self._values, fresh])
+            self._pseudonyms = pa.concat_arrays([self._pseudonyms, made])
+            where = pc.index_in(distinct, value_set=self._values)
+        per_distinct = self._pseudonyms.take(where)
+        taken = per_distinct.take(pa.array(codes, mask=codes < 0))
+        return pd.Series(pd.array(taken, dtype="string"), index=values.index)
 
 
 _NIP_SEPARATORS = re.compile(r"[\s.\-]")

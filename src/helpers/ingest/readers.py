@@ -19,14 +19,23 @@ What real exports need, and where it is handled:
 - Excel: cells are turned into text the way they look (dates as ISO, whole numbers without
   ``.0``); numbers of 16 digits or more are shown in scientific notation because Excel has
   already lost their last digits (a NIP typed as a number).
+
+Speed: a CSV file is split into cells by Arrow's CSV reader (C++, no Python per row) whenever
+that gives exactly what Python's ``csv`` module gives; otherwise, and for workbooks, by the
+``csv`` module itself, row by row. ``_csv_arrow`` lists when Arrow is not used. The cells are
+held as Arrow strings (about the size of the text) rather than as Python objects (about 60 bytes
+more per cell).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import difflib
+import hashlib
 import io
+import itertools
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -34,6 +43,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from ..errors import DataContractError, DataContractErrors
 from .contract import TableSpec
@@ -67,7 +79,8 @@ class RawTable:
     Attributes
     ----------
     frame : DataFrame
-        Contract columns as text, ``_source_row``, ``_read_problem`` and ``_source_file``.
+        Contract columns as text (``str`` dtype), ``_source_row``, ``_read_problem`` and
+        ``_source_file`` (categorical: one file name for every row).
     blank_rows : int
         Entirely blank rows, skipped.
     not_collected : tuple of str
@@ -76,12 +89,15 @@ class RawTable:
     warnings : list of DataContractError
         Problems that do not stop the run (not raised): a column that analyses use is missing
         from the file without being declared under ``not_collected:``.
+    sha256 : str
+        Hash of the bytes that were read (the manifest's input hash).
     """
 
     frame: pd.DataFrame
     blank_rows: int
     not_collected: tuple[str, ...] = ()
     warnings: list[DataContractError] = field(default_factory=list)
+    sha256: str = ""
 
 
 def normalise_header(text: str) -> str:
@@ -96,8 +112,7 @@ def normalise_header(text: str) -> str:
 # ---------------------------------------------------------------- CSV
 
 
-def _decode(path: Path, encoding: str | None) -> str:
-    data = path.read_bytes()
+def _decode(data: bytes, path: Path, encoding: str | None) -> str:
     if data[:4] == b"PK\x03\x04":
         raise DataContractError(
             str(path),
@@ -121,20 +136,30 @@ def _decode(path: Path, encoding: str | None) -> str:
     )
 
 
-def _sniff_delimiter(text: str) -> str:
-    """The delimiter that splits the header record into the most fields (``,`` on a tie)."""
+def _sniff_delimiter(text: str, whole: bool = True) -> str | None:
+    """The delimiter that splits the header record into the most fields (``,`` on a tie).
 
-    def fields(delim: str) -> int:
+    With ``whole=False`` ``text`` is only the beginning of the file: None when, for some
+    delimiter, the header record might run past it.
+    """
+    counts = {}
+    for delim in DELIMITERS:
+        reader = csv.reader(io.StringIO(text), delimiter=delim)
         try:
-            return len(next(csv.reader(io.StringIO(text), delimiter=delim), []))
+            counts[delim] = len(next(reader, []))
         except csv.Error:
-            return 0
+            counts[delim] = 0
+            continue
+        try:
+            if not whole and next(reader, None) is None:
+                return None
+        except csv.Error:  # an error in the second record: the first one is complete
+            pass
+    return max(DELIMITERS, key=lambda d: (counts[d], -DELIMITERS.index(d)))
 
-    return max(DELIMITERS, key=lambda d: (fields(d), -DELIMITERS.index(d)))
 
-
-def _csv_records(path: Path, fspec: FileSpec) -> list[list[str]]:
-    text = _decode(path, fspec.encoding)
+def _csv_records(data: bytes, path: Path, fspec: FileSpec) -> list[list[str]]:
+    text = _decode(data, path, fspec.encoding)
     sep_line = re.match(r"^sep=(.)\r?\n", text)
     if sep_line:  # Excel's hint line: Excel itself does not show it as a row
         delim, text = sep_line.group(1), text[sep_line.end() :]
@@ -146,6 +171,172 @@ def _csv_records(path: Path, fspec: FileSpec) -> list[list[str]]:
         raise DataContractError(
             str(path), "csv", f"not readable as CSV ({exc}): export it again from the survey tool or spreadsheet"
         ) from None
+
+
+# Python's str.strip() removes exactly these characters (str.isspace); none is above U+3000.
+WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
+_WHITESPACE_LEAD = np.zeros(256, dtype=bool)  # first UTF-8 byte of a white-space character
+_WHITESPACE_LEAD[[c.encode("utf-8")[0] for c in WHITESPACE]] = True
+_UTF8_BOM = codecs.BOM_UTF8
+_PREFIX_BYTES = 1 << 20  # the start of a file, read by the csv module for the header records
+_ARROW_BLOCK = 1 << 20
+_ARROW_MAX_BLOCK = (1 << 31) - 1
+
+
+def _utf8(data: bytes, path: Path, encoding: str | None) -> bytes:
+    """The text ``_decode`` reads, as UTF-8 bytes; ASCII files are not decoded at all."""
+    if encoding is None and data.isascii():
+        return data  # _decode would read it as UTF-8, unchanged
+    return _decode(data, path, encoding).encode("utf-8", errors="surrogatepass")
+
+
+def _blank_cells(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Which cells are empty after ``str.strip()``, as a boolean array.
+
+    Only cells that are empty or start with a white-space byte can be blank; those few are
+    checked exactly, by Python.
+    """
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    n = len(column)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    buffers = column.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int64 if pa.types.is_large_string(column.type) else np.int32)
+    offsets = offsets[column.offset : column.offset + n + 1]
+    lengths = np.diff(offsets)
+    data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
+    if len(data) == 0:  # every cell empty
+        return np.ones(n, dtype=bool)
+    starts = np.minimum(offsets[:-1], len(data) - 1)  # (an empty cell at the very end points past the data)
+    blank = lengths == 0
+    maybe = np.flatnonzero(~blank & _WHITESPACE_LEAD[data[starts]])
+    if len(maybe):
+        blank[maybe] = [not v.strip() for v in column.take(pa.array(maybe)).to_pylist()]
+    return blank
+
+
+def _arrow_table(body: pa.Buffer, delim: str, width: int, block_size: int) -> pa.Table | None:
+    try:
+        return pacsv.read_csv(
+            pa.BufferReader(body),
+            read_options=pacsv.ReadOptions(use_threads=False, block_size=block_size, autogenerate_column_names=True),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delim,
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{i}": pa.string() for i in range(width)},
+                null_values=[],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowException, ValueError):  # a row of another width, an open quote at the end, ...
+        return None
+
+
+def _csv_arrow(data: bytes, path: Path, fspec: FileSpec) -> tuple[list[list[str]], pd.DataFrame, int] | None:
+    """Read a CSV file with Arrow: the first records (as the csv module reads them), the frame
+    ``_frame`` would make of all of them, and the number of blank rows; or None, and the csv
+    module reads it, when Arrow's result might differ.
+
+    Arrow and the csv module split quoted cells, doubled quotes, quotes inside unquoted cells and
+    line breaks inside quotes alike; an empty line is a row of empty cells to Arrow and ``[]``
+    to the csv module, blank either way. None for: a header row other than 1; a header record not
+    complete within the first MiB; a ``sep=`` line naming an unusual delimiter; a byte-order mark
+    left in the text (Arrow would drop it); a row narrower or wider than the header record, or an
+    unterminated quote (Arrow refuses them); a cell longer than the csv module's field limit (it
+    refuses them); first records that differ (a last check). A carriage return inside a value (a
+    line break typed in a cell) makes Arrow read the file again as one block: where a block
+    boundary splits ``\r\n`` inside quotes, Arrow (pyarrow 26) drops the ``\n``.
+    """
+    if fspec.header_row != 1:
+        return None
+    text = _utf8(data, path, fspec.encoding)
+    if text.startswith(_UTF8_BOM):
+        return None
+    whole = len(text) <= _PREFIX_BYTES
+    prefix = codecs.getincrementaldecoder("utf-8")().decode(text[:_PREFIX_BYTES])
+    start = 0
+    sep_line = re.match(r"^sep=(.)\r?\n", prefix)
+    if sep_line:
+        delim, start, prefix = sep_line.group(1), len(sep_line.group(0).encode("utf-8")), prefix[sep_line.end() :]
+    else:
+        delim = _sniff_delimiter(prefix, whole)
+    if delim not in DELIMITERS:
+        return None
+    try:
+        head = list(
+            itertools.islice(csv.reader(io.StringIO(prefix, newline=""), delimiter=delim), _HEADER_SEARCH_ROWS + 1)
+        )
+    except csv.Error:
+        return None
+    if not whole and len(head) <= _HEADER_SEARCH_ROWS:
+        return None
+    head = head[:_HEADER_SEARCH_ROWS]
+    if not head or not any(c.strip() for c in head[0]):
+        return None  # no header: the csv module's reading says so
+    width = len(head[0])
+    body = pa.py_buffer(text)[start:]
+    table = _arrow_table(body, delim, width, _ARROW_BLOCK)
+    if table is not None and any(pc.any(pc.match_substring(c, "\r")).as_py() for c in table.columns):
+        table = _arrow_table(body, delim, width, len(body) + 1) if len(body) < _ARROW_MAX_BLOCK else None
+    if table is None or table.num_columns != width:
+        return None
+    first = [list(r.values()) for r in table.slice(0, len(head)).to_pylist()]
+    if first != [rec or [""] * width for rec in head]:  # the csv module reads an empty line as []
+        return None
+    limit = csv.field_size_limit()
+    if any((pc.max(pc.binary_length(c)).as_py() or 0) > limit for c in table.columns):
+        return None
+    df, blank = _arrow_frame(table.slice(1), head[0])
+    return head, df, blank
+
+
+def _arrow_frame(body: pa.Table, header_record: list[str]) -> tuple[pd.DataFrame, int]:
+    """What ``_frame`` makes of ``body`` (every record as wide as the header record, header row 1)."""
+    header = [str(c) for c in header_record]
+    while header and not header[-1].strip():
+        header.pop()
+    width = len(header)
+    blank = np.ones(body.num_rows, dtype=bool)
+    for column in body.columns:  # a row is blank if every cell is
+        rows = np.flatnonzero(blank)
+        if len(rows) == 0:
+            break
+        blank[rows] = _blank_cells(column.take(pa.array(rows)) if len(rows) < body.num_rows else column)
+    keep = np.flatnonzero(~blank)
+    notes = np.full(len(keep), "", dtype=object)
+    extra = body.columns[width:]
+    if extra:
+        filled = np.zeros(body.num_rows, dtype=bool)
+        for column in extra:
+            filled |= ~_blank_cells(column)
+        for i in np.flatnonzero(filled):  # rows with values beyond the header (never blank rows)
+            values = [c[int(i)].as_py() for c in body.columns]
+            notes[np.searchsorted(keep, i)] = _extra_note(values, width)
+    kept = body.select(range(width))
+    if len(keep) < body.num_rows:
+        kept = kept.take(pa.array(keep))
+    df = kept.to_pandas()
+    df.columns = header  # set afterwards: headers may repeat
+    df[SOURCE_ROW] = keep + 2  # the header is row 1
+    df[READ_PROBLEM] = pd.array(notes, dtype="str")
+    return df, int(blank.sum())
+
+
+def _extra_note(rec: list[str], width: int) -> str:
+    """Why a record with values beyond the header is kept but flagged."""
+    shown = scrub_text(" | ".join(rec[width:]).strip())
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    return (
+        f"the row has {len(rec)} values but the header has {width} (extra: '{shown}'): a "
+        "separator inside an unquoted value?"
+    )
 
 
 # ---------------------------------------------------------------- XLSX
@@ -171,11 +362,11 @@ def _cell_text(v, decimal: str = "auto") -> str:
     return str(v)
 
 
-def _xlsx_records(path: Path, fspec: FileSpec) -> list[list[str]]:
+def _xlsx_records(data: bytes, path: Path, fspec: FileSpec) -> list[list[str]]:
     import openpyxl  # only needed for workbooks
 
     try:
-        wb = openpyxl.load_workbook(path, data_only=True)
+        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         hint = " (an old .xls workbook: save it as .xlsx)" if path.suffix.lower() == ".xls" else ""
         raise DataContractError(str(path), "format", f"not a readable .xlsx workbook{hint}: {exc}") from None
@@ -225,22 +416,16 @@ def _frame(records: list[list[str]], fspec: FileSpec, path: Path, context: str, 
         if not any(c.strip() for c in rec):
             blank += 1
             continue
-        extra = rec[width:]
-        if any(c.strip() for c in extra):  # kept in the message: quarantine keeps what was read
-            shown = scrub_text(" | ".join(extra).strip())
-            shown = shown if len(shown) <= 80 else shown[:77] + "..."
-            notes.append(
-                f"the row has {len(rec)} values but the header has {width} (extra: '{shown}'): a "
-                "separator inside an unquoted value?"
-            )
+        if any(c.strip() for c in rec[width:]):  # kept in the message: quarantine keeps what was read
+            notes.append(_extra_note(rec, width))
         else:
             notes.append("")
         body.append(rec[:width] + [""] * (width - len(rec)))
         numbers.append(number)
-    df = pd.DataFrame(body, columns=range(width), dtype=object)
+    df = pd.DataFrame(body, columns=range(width), dtype=object).astype("str")
     df.columns = header  # set afterwards: headers may repeat
-    df[SOURCE_ROW] = numbers
-    df[READ_PROBLEM] = notes
+    df[SOURCE_ROW] = np.array(numbers, dtype=np.int64)
+    df[READ_PROBLEM] = pd.array(notes, dtype="str")
     return df, blank
 
 
@@ -290,10 +475,19 @@ def read_raw(path: Path, fspec: FileSpec, table: TableSpec) -> RawTable:
     fmt = fspec.format
     if fmt == "auto":
         fmt = "xlsx" if path.suffix.lower() in (".xlsx", ".xlsm", ".xls") else "csv"
-    records = _xlsx_records(path, fspec) if fmt == "xlsx" else _csv_records(path, fspec)
+    data = path.read_bytes()
+    sha256 = hashlib.sha256(data).hexdigest()
+    fast = None if fmt == "xlsx" else _csv_arrow(data, path, fspec)
+    if fast is not None:
+        records, df, blank = fast  # records: the first few, enough for the header checks
+    else:
+        records = _xlsx_records(data, path, fspec) if fmt == "xlsx" else _csv_records(data, path, fspec)
+    del data
     context = f"table '{table.name}'" + ("" if fspec.sheet is None else f", sheet {fspec.sheet!r}")
     hint = _header_row_hint(records, fspec, table, fmt)
-    df, blank = _frame(records, fspec, path, context, hint)
+    if fast is None:
+        df, blank = _frame(records, fspec, path, context, hint)
+    del records
     if fmt == "kobo":
         df = _drop_hxl_row(df)
     mapped = _Mapping(df, fspec, table, fmt)
@@ -321,14 +515,14 @@ def read_raw(path: Path, fspec: FileSpec, table: TableSpec) -> RawTable:
     DataContractErrors.raise_if_any(errors)
     for column, value in fspec.constants.items():
         df[column] = value
-    df[SOURCE_FILE] = fspec.path
+    df[SOURCE_FILE] = pd.Categorical.from_codes(np.zeros(len(df), dtype=np.int8), categories=[fspec.path])
     absent = tuple(c for c in table.columns if c not in df.columns)
     warnings = [
         DataContractError(str(path), "not-collected", f"{context}: {mapped.absent(c)}")
         for c in absent
         if c not in fspec.not_collected and table.columns[c].used_by
     ]
-    return RawTable(df.reset_index(drop=True), blank, absent, warnings)
+    return RawTable(df.reset_index(drop=True), blank, absent, warnings, sha256)
 
 
 def _contradictions(mapped: _Mapping, fspec: FileSpec) -> list[tuple[str, str]]:
