@@ -48,7 +48,8 @@ def test_each_region_gets_its_own_rows_in_their_order_and_types_survive(tmp_path
     _write(tmp_path, {"programs": _programs(), "tests": _tests()})
     tests_dir = tmp_path / "tests"
     # P9 is no programme's: its row belongs to no region (ingest quarantines such rows anyway).
-    assert partitions.regions_of(tests_dir) == sorted(["_", "kab-x", "kota a/b"], key=lambda r: f"region={r}")
+    assert partitions.regions_of(tests_dir) == ["kab-x", "kota a/b"]
+    assert (tests_dir / partitions.NO_REGION_DIR).is_dir()
     assert all("/" not in p.name[len("region=") :] for p in tests_dir.glob("region=*"))
     own = partitions.read_table(tests_dir, ["kota a/b"])
     assert own["participant_key"].tolist() == ["k2", "k4"]  # programmes P1 and P3, in written order
@@ -138,3 +139,15 @@ def test_a_dataset_processed_by_an_older_version_asks_for_a_new_ingest(tmp_path)
     pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "tests.parquet")
     with pytest.raises(UsageError, match="ingest"):
         load_processed("old", root=tmp_path)
+
+
+@pytest.mark.parametrize("odd_id", ["_", "%none", "region=%none", "../x"])
+def test_no_region_id_reads_the_rows_of_no_region(tmp_path, odd_id):
+    programs = _programs().assign(region_id=pd.array([odd_id, "kab-x", odd_id], dtype="string"))
+    _write(tmp_path, {"programs": programs, "tests": _tests()})
+    assert partitions.regions_of(tmp_path / "tests") == sorted([odd_id, "kab-x"], key=partitions.quote_id)
+    own = partitions.read_table(tmp_path / "tests", [odd_id])
+    assert own["participant_key"].tolist() == ["k2", "k4"]  # not k3, whose programme P9 is no region's
+    assert sorted(partitions.read_table(tmp_path / "tests")["participant_key"]) == ["k1", "k2", "k3", "k4", "k5"]
+    written = list((tmp_path / "tests").rglob("part-0.parquet"))
+    assert len(written) == 3 and all(p.parent.parent == tmp_path / "tests" for p in written)  # none escaped

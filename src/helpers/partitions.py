@@ -9,8 +9,9 @@ Which region a row belongs to is the region a report reads it for
 (``helpers.analysis.region.RegionData``): its own ``region_id`` (programs, participants,
 service, skm, qualitative) or, for the person-level tables keyed by programme (enrollments,
 reaction, tests, followup), the region of its programme. A row with neither (a table keyed
-by programme in a dataset without a programs table) goes to ``region=_``, which no region
-reads, as before. Ids are percent-encoded in folder names, so any id is a safe name.
+by programme in a dataset without a programs table) goes to ``region=%none``, which no region
+reads, as before: ids are percent-encoded in folder names (``%`` itself becomes ``%25``), so no
+region id, ``_`` or ``%none`` included, names that folder, and any id is a safe name.
 
 A table of a dataset that was collected but has no accepted rows is a folder with only its
 ``_schema.parquet``: empty, not missing. Parquet column statistics (min/max per row group)
@@ -33,25 +34,30 @@ import pandas as pd
 
 SCHEMA_FILE = "_schema.parquet"
 PART_FILE = "part-0.parquet"
-NO_REGION = "_"
 PREFIX = "region="
+NO_REGION_DIR = f"{PREFIX}%none"  # rows of no region: not a percent-encoding of any id
 
 
 def partition_dir(table_dir: Path, region_id: str) -> Path:
-    return Path(table_dir) / f"{PREFIX}{quote(region_id, safe='')}"
+    return Path(table_dir) / f"{PREFIX}{quote_id(region_id)}"
+
+
+def quote_id(region_id: str) -> str:
+    """A region id as a folder name: percent-encoded, so ``/``, ``..`` and ``%`` are safe."""
+    return quote(region_id, safe="")
 
 
 def row_regions(name: str, df: pd.DataFrame, program_regions: pd.Series | None) -> pd.Series:
     """The region each row of table ``name`` belongs to (see the module docstring).
 
     ``program_regions``: ``region_id`` indexed by ``program_id``, from the accepted programs.
+    Missing (``<NA>``) for a row of no region.
     """
-    if "region_id" in df.columns:
-        return df["region_id"].astype("string").fillna(NO_REGION)
+    if "region_id" in df.columns:  # programs, participants, service, skm, qualitative
+        return df["region_id"].astype("string")
     if "program_id" in df.columns and program_regions is not None:
-        mapped = df["program_id"].map(program_regions)
-        return pd.Series(mapped, index=df.index, dtype="string").fillna(NO_REGION)
-    return pd.Series(NO_REGION, index=df.index, dtype="string")
+        return pd.Series(df["program_id"].map(program_regions), index=df.index, dtype="string")
+    return pd.Series(pd.NA, index=df.index, dtype="string")
 
 
 def program_regions(programs: pd.DataFrame | None) -> pd.Series | None:
@@ -78,12 +84,12 @@ def write_table(folder: Path, name: str, df: pd.DataFrame, programs: pd.Series |
     if not len(df):
         return table_dir
     regions = row_regions(name, df, programs)
-    codes, uniques = pd.factorize(regions, sort=True)
+    codes, uniques = pd.factorize(regions, sort=True)  # code -1: no region
     order = codes.argsort(kind="stable")  # rows of each region together, in their own order
     bounds = pd.Series(codes[order]).diff().fillna(1).to_numpy().nonzero()[0].tolist() + [len(order)]
     for start, stop in pairwise(bounds):
-        region = uniques[codes[order[start]]]
-        part = partition_dir(table_dir, str(region))
+        code = codes[order[start]]
+        part = table_dir / NO_REGION_DIR if code < 0 else partition_dir(table_dir, str(uniques[code]))
         part.mkdir()
         pq.write_table(arrow.take(pa.array(order[start:stop])), part / PART_FILE)
     return table_dir
@@ -96,7 +102,8 @@ def is_table(path: Path) -> bool:
 
 def regions_of(table_dir: Path) -> list[str]:
     """The region ids that have rows in a table, sorted by folder name."""
-    return [unquote(p.name[len(PREFIX) :]) for p in sorted(Path(table_dir).glob(f"{PREFIX}*")) if p.is_dir()]
+    folders = sorted(p for p in Path(table_dir).glob(f"{PREFIX}*") if p.is_dir() and p.name != NO_REGION_DIR)
+    return [unquote(p.name[len(PREFIX) :]) for p in folders]
 
 
 def region_files(table_dir: Path, region_id: str) -> list[Path]:

@@ -158,13 +158,13 @@ def region_rows(dataset, region_id: str) -> dict:
 
 def region_data_digest(dataset, region_id: str) -> str:
     """The ``data`` input of a region report (see the module docstring)."""
-    files = getattr(dataset.tables, "files", None)
-    if files is None or getattr(dataset.tables, "regions", None) is not None:
+    folder = getattr(dataset.tables, "folder", None)
+    if folder is None:  # tables held in memory
         rows = region_rows(dataset, region_id)
         return _json_digest({name: frame_digest(df) for name, df in rows.items()})
     from ..store import LazyTables
 
-    own = LazyTables(dataset.tables.folder, (region_id,))
+    own = LazyTables(folder, (region_id,))  # the same, whether ``dataset`` was loaded whole or by region
     return _json_digest({name: [file_digest(f) for f in own.files(name)] for name in own})
 
 
